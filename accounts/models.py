@@ -1,0 +1,221 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .history import AuditedHistoricalModel
+from .roles import Role, role_can
+
+# Countries our users operate from. The code is the default region for phone numbers typed
+# without an international prefix, so it must be an ISO 3166-1 alpha-2 code.
+COUNTRIES = [
+    ("ES", _("Spain")),
+    ("PT", _("Portugal")),
+    ("FR", _("France")),
+    ("IT", _("Italy")),
+    ("DE", _("Germany")),
+    ("IE", _("Ireland")),
+    ("NL", _("Netherlands")),
+    ("BE", _("Belgium")),
+    ("AT", _("Austria")),
+    ("PL", _("Poland")),
+    ("GB", _("United Kingdom")),
+    ("MA", _("Morocco")),
+    ("AD", _("Andorra")),
+    ("MX", _("Mexico")),
+    ("AR", _("Argentina")),
+    ("CO", _("Colombia")),
+    ("US", _("United States")),
+]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        # E-mail addresses are compared case-insensitively: "Ana@x.es" and "ana@x.es" are one login.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)  # None gives an unusable password (invited, not yet set)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in. Logins are e-mail addresses; roles live on Membership."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    is_staff = models.BooleanField(
+        _("admin site access"),
+        default=False,
+        help_text=_("Can log into the Django admin (for the service operator, not for DPOs)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Organisation(models.Model):
+    """The controller: every domain row belongs to exactly one organisation."""
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    slug = models.SlugField(
+        _("short name"),
+        max_length=50,
+        unique=True,
+        help_text=_("Lower-case letters, digits and hyphens; used in addresses and commands."),
+    )
+    tax_id = models.CharField(
+        _("tax id (NIF/CIF)"),
+        max_length=20,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9-]{5,20}$",
+                _("Enter a tax id of 5 to 20 letters, digits or hyphens, e.g. B12345678."),
+            )
+        ],
+    )
+    address = models.TextField(_("address"), blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRIES, default="ES")
+    contact_email = models.EmailField(_("contact e-mail"))
+    dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
+    dpo_email = models.EmailField(_("DPO e-mail"), blank=True)
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=settings.LANGUAGES, default="es"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords(bases=[AuditedHistoricalModel])
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["legal_name"]
+
+    def __str__(self):
+        return self.legal_name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def dpos(self):
+        return self.filter(role=Role.DPO)
+
+
+class Membership(models.Model):
+    """A user's role in one organisation. One user may serve several organisations."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    history = HistoricalRecords(bases=[AuditedHistoricalModel])
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_membership_per_user_and_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_is_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
+
+    def can(self, permission: str) -> bool:
+        return role_can(self.role, permission)
+
+
+class AuditEntry(models.Model):
+    """One line of the organisation's activity feed: who did what to which register, from where.
+
+    Changes to history-tracked registers arrive here from django-simple-history (accounts/audit.py);
+    acts that change nothing but must be on record (an evidence download) through
+    ``accounts.services.audit_record``. Rows are only ever added.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+        DOWNLOADED = "downloaded", _("downloaded")
+        EXPORTED = "exported", _("exported")
+        RECORDED = "recorded", _("recorded")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="audit_entries", null=True
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    register = models.CharField(_("register"), max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(_("record"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-at"], name="audit_org_at"),
+            models.Index(fields=["organisation", "register", "-at"], name="audit_org_register_at"),
+            models.Index(fields=["organisation", "user", "-at"], name="audit_org_user_at"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.register} {self.object_repr}"
+        )

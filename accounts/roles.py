@@ -1,0 +1,46 @@
+"""Roles per membership and what each may do (ARCHITECTURE invariant 1).
+
+A permission is a plain name; views ask for one through ``accounts.access.org_view``. Keeping the
+whole matrix in one table lets a reader (or an auditor) see who may do what without running code.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DPO = "dpo", _("Data protection officer")
+    STAFF = "staff", _("Staff")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+
+
+ALL = frozenset(Role)
+DPO = frozenset({Role.DPO})
+DPO_AUDITOR = frozenset({Role.DPO, Role.AUDITOR})
+DPO_STAFF = frozenset({Role.DPO, Role.STAFF})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Everyone in the organisation sees its dashboard and subjects.
+    "view": ALL,
+    "view_subjects": ALL,
+    # Staff capture consent and log requests; auditors never write.
+    "capture_consent": DPO_STAFF,
+    "withdraw_consent": DPO_STAFF,
+    # The register as a whole, the audit trail and exports are for the DPO and auditors.
+    "view_register": DPO_AUDITOR,
+    "view_activity": DPO_AUDITOR,
+    "export": DPO_AUDITOR,
+    "verify_ledger": DPO_AUDITOR,
+    # Only the DPO changes the organisation, its people and its registers.
+    "manage_organisation": DPO,
+    "manage_members": DPO,
+    "manage_purposes": DPO,
+    "import_consents": DPO,
+}
+
+
+def role_can(role: str, permission: str) -> bool:
+    try:
+        return role in PERMISSIONS[permission]
+    except KeyError:
+        raise ValueError(f"Unknown permission {permission!r}") from None

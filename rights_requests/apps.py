@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class RightsRequestsConfig(AppConfig):
+    name = "rights_requests"
