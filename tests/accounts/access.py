@@ -1,0 +1,59 @@
+"""Who may open each page of accounts/urls.py (see tests/access.py)."""
+
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.roles import Role
+from tests.access import ALL, DPO, DPO_AUDITOR, PUBLIC, Route, org_only
+from tests.accounts.factories import MembershipFactory, UserFactory
+
+
+def _staff_member(org) -> dict:
+    return {"member": MembershipFactory(organisation=org, role=Role.STAFF).pk}
+
+
+def _invited_user(org) -> dict:
+    user = UserFactory(password=None)
+    user.set_unusable_password()
+    user.save()
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+def _member_kwargs(ctx: dict) -> dict:
+    return {"org_slug": ctx["org"].slug, "pk": ctx["member"]}
+
+
+ROUTES = {
+    "login": Route(allowed=PUBLIC),
+    "logout": Route(allowed=PUBLIC, method="post"),
+    "password_reset": Route(allowed=PUBLIC),
+    "password_reset_done": Route(allowed=PUBLIC),
+    "set_password": Route(
+        allowed=PUBLIC,
+        setup=_invited_user,
+        kwargs=lambda ctx: {"uidb64": ctx["uidb64"], "token": ctx["token"]},
+    ),
+    "password_reset_complete": Route(allowed=PUBLIC),
+    # Logged in, no organisation involved.
+    "home": Route(allowed=ALL),
+    "organisations": Route(allowed=ALL),
+    "password_change": Route(allowed=ALL),
+    "password_change_done": Route(allowed=ALL),
+    # Organisation pages.
+    "dashboard": Route(allowed=ALL, kwargs=org_only),
+    "activity": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "organisation_edit": Route(allowed=DPO, kwargs=org_only),
+    "members": Route(allowed=DPO, kwargs=org_only),
+    "member_role": Route(
+        allowed=DPO,
+        method="post",
+        setup=_staff_member,
+        kwargs=_member_kwargs,
+        data=lambda ctx: {"role": Role.AUDITOR},
+    ),
+    "member_remove": Route(allowed=DPO, method="post", setup=_staff_member, kwargs=_member_kwargs),
+}

@@ -1,0 +1,88 @@
+"""Shared fixtures: a fixed cast for every access test.
+
+``org`` has one member of each role; ``outsider`` belongs only to ``other_org``. Views are tested
+through the real client logged in as each of them.
+"""
+
+import pytest
+
+from accounts.roles import Role
+from config.celery import app as celery_app
+from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request, settings):
+    # Tests run tasks in-process unless they ask for a real worker (tests marked "worker").
+    eager = request.node.get_closest_marker("worker") is None
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
+    celery_app.conf.task_always_eager = eager
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 costs ~50 ms a user and the cast alone has four: a fast hasher keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def org(db):
+    return OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganisationFactory(slug="other", legal_name="Otra Empresa S.A.")
+
+
+def _member(organisation, role, email):
+    return MembershipFactory(
+        organisation=organisation, role=role, user=UserFactory(email=email)
+    ).user
+
+
+@pytest.fixture
+def dpo(org):
+    return _member(org, Role.DPO, "dpo@clinic.example")
+
+
+@pytest.fixture
+def staff(org):
+    return _member(org, Role.STAFF, "staff@clinic.example")
+
+
+@pytest.fixture
+def auditor(org):
+    return _member(org, Role.AUDITOR, "auditor@clinic.example")
+
+
+@pytest.fixture
+def outsider(other_org):
+    """A DPO of another organisation: must never see ``org``'s data."""
+    return _member(other_org, Role.DPO, "dpo@other.example")
+
+
+@pytest.fixture
+def cast(dpo, staff, auditor, outsider):
+    return {"dpo": dpo, "staff": staff, "auditor": auditor, "outsider": outsider}
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the test client logged in as that user (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
