@@ -236,3 +236,15 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Consent ledger. The HMAC key turns a subject's identifiers into an unreadable fingerprint in the
+# ledger (invariant 3). Keep it secret and never change it: old fingerprints could no longer be
+# checked. Production must set it; development derives one from SECRET_KEY.
+if DEBUG:
+    LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY", default="dev-ledger-key:" + SECRET_KEY)
+else:
+    LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY")
+# Largest proof file accepted (bytes); larger uploads are refused with a message.
+PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

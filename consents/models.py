@@ -1,0 +1,480 @@
+"""The consent register: subjects, purposes, notices, proofs and the append-only ledger.
+
+Invariants (ARCHITECTURE.md 2-5, 7):
+- ConsentEvent rows are never updated or deleted; the database refuses it (consents/db_guards.py).
+- Each event is chained per organisation: hash = sha256(prev_hash + canonical JSON of the event).
+- The ledger holds no plaintext personal data: subject by id, an HMAC of their identifiers,
+  SHA-256 of the notice text and of each proof. Names, numbers, quotes and files live in
+  DataSubject and Proof, which can be rectified, blocked and purged without breaking the chain.
+- A published NoticeVersion is frozen (model and database refuse edits).
+- ConsentState (subject, purpose) points at the latest event, written in the same transaction.
+"""
+
+import datetime
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+from accounts.history import AuditedHistoricalModel
+from accounts.models import Organisation
+
+GENESIS_HASH = "0" * 64
+
+
+class LegalBasis(models.TextChoices):
+    """GDPR Art. 6(1)(a)-(f)."""
+
+    CONSENT = "consent", _("Consent (Art. 6(1)(a))")
+    CONTRACT = "contract", _("Contract (Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (Art. 6(1)(c))")
+    VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 6(1)(d))")
+    PUBLIC_TASK = "public_task", _("Public task (Art. 6(1)(e))")
+    LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests (Art. 6(1)(f))")
+
+
+class PurposeCategory(models.TextChoices):
+    MARKETING = "marketing", _("Marketing / commercial communications")
+    INFORMATIONAL = "informational", _("Informational messages")
+    APPOINTMENTS = "appointments", _("Appointment confirmations")
+    DOCUMENTS = "documents", _("Sending documents")
+    GROUP_MEMBERSHIP = "group_membership", _("WhatsApp group membership")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE_CALL = "phone_call", _("Phone call")
+    WHATSAPP = "whatsapp", _("WhatsApp message")
+    WEB_FORM = "web_form", _("Web form")
+    INVITE_LINK = "invite_link", _("Invite link")
+    EMAIL = "email", _("E-mail")
+    PAPER_FORM = "paper_form", _("Paper form")
+    IMPORT = "import", _("Import")
+
+
+class Action(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    REFUSED = "refused", _("refused")
+
+
+class GivenBy(models.TextChoices):
+    SUBJECT = "subject", _("the person")
+    GUARDIAN = "guardian", _("parent or guardian (under 14, LOPDGDD Art. 7)")
+
+
+class DataSubjectQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=DataSubject.Status.ACTIVE)
+
+
+class DataSubject(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        EMPLOYEE = "employee", _("Employee")
+        SUPPLIER = "supplier", _("Supplier contact")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        BLOCKED = "blocked", _("Blocked")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="subjects"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    full_name = models.CharField(_("full name"), max_length=200)
+    phone = PhoneNumberField(_("phone"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="es"
+    )
+    is_minor = models.BooleanField(_("under 14"), default=False)
+    guardian_name = models.CharField(_("parent or guardian"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(bases=[AuditedHistoricalModel])
+    objects = DataSubjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data subject")
+        verbose_name_plural = _("data subjects")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "phone"], name="one_subject_per_phone_per_org"
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "full_name"], name="subject_org_name")]
+
+    def __str__(self):
+        return self.full_name
+
+    def identifiers(self) -> dict:
+        """What identifies the person now; its HMAC goes into each ledger event."""
+        return {
+            "full_name": self.full_name.strip(),
+            "phone": str(self.phone),
+            "email": self.email.strip().lower(),
+            "guardian_name": self.guardian_name.strip(),
+        }
+
+
+class Purpose(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="purposes"
+    )
+    code = models.SlugField(
+        _("code"), max_length=40, help_text=_("Short identifier used in imports and exports.")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=PurposeCategory.choices)
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=24, choices=LegalBasis.choices, default=LegalBasis.CONSENT
+    )
+    requires_consent = models.BooleanField(_("needs consent"), default=True)
+    retention_months = models.PositiveIntegerField(
+        _("retention (months)"),
+        default=24,
+        help_text=_("How long consent records for this purpose are kept after it ends."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(bases=[AuditedHistoricalModel])
+
+    class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="purpose_code_per_org"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class NoticeVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_at__isnull=False)
+
+    def current_for(self, purpose, language):
+        """The version a person is shown today for this purpose in this language."""
+        return (
+            self.published()
+            .filter(purposes=purpose, language=language)
+            .order_by("-published_at", "-pk")
+            .first()
+        )
+
+
+class NoticeVersion(models.Model):
+    """The privacy information shown to a person (GDPR Art. 13). Frozen once published."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="notices")
+    purposes = models.ManyToManyField(Purpose, related_name="notices", verbose_name=_("purposes"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    version = models.CharField(
+        _("version"), max_length=20, help_text=_("For example 2026-01 or v3.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(
+        _("summary"), help_text=_("Two or three lines shown next to the checkbox at capture.")
+    )
+    text = models.TextField(
+        _("full text"),
+        help_text=_(
+            "Controller, purposes, legal basis, recipients, international transfers (WhatsApp), "
+            "retention and rights (GDPR Art. 13)."
+        ),
+    )
+    sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    objects = NoticeVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notice version")
+        verbose_name_plural = _("notice versions")
+        ordering = ["-published_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "language", "version"], name="notice_version_label_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(published_at__isnull=True) | ~models.Q(sha256=""),
+                name="published_notice_has_hash",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_language_display()} {self.version})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def content_digest(self) -> str:
+        """SHA-256 of exactly what the person read: title, summary and full text."""
+        canonical = "\n\n".join([self.title.strip(), self.summary.strip(), self.text.strip()])
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def clean(self):
+        if self.pk and self.is_published:
+            raise ValidationError(
+                _("A published notice cannot be changed. Draft a new version instead.")
+            )
+
+
+def proof_upload_to(instance, filename):
+    # Random name, no trace of the original: the path reveals nothing and cannot be guessed.
+    import secrets
+
+    extension = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}.get(
+        instance.content_type, ""
+    )
+    return f"proofs/{instance.organisation_id}/{secrets.token_hex(16)}{extension}"
+
+
+class Proof(models.Model):
+    """What shows the act of consent: a quoted reply, a note, files. Personal data: purgeable."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="proofs")
+    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="proofs")
+    quote = models.TextField(_("quoted reply"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("proof")
+        verbose_name_plural = _("proofs")
+
+    def __str__(self):
+        return f"Proof {self.pk}"
+
+    def digests(self) -> list[dict]:
+        """SHA-256 of each piece of proof: what the ledger holds instead of the proof itself."""
+        items = []
+        if self.quote:
+            items.append(
+                {"kind": "quote", "sha256": hashlib.sha256(self.quote.encode()).hexdigest()}
+            )
+        items.extend(
+            {"kind": "file", "sha256": f.sha256, "type": f.content_type}
+            for f in self.files.order_by("pk")
+        )
+        return items
+
+
+class ProofFile(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    proof = models.ForeignKey(Proof, on_delete=models.PROTECT, related_name="files")
+    file = models.FileField(upload_to=proof_upload_to, max_length=200)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proof file")
+        verbose_name_plural = _("proof files")
+
+    def __str__(self):
+        return self.original_name or self.file.name
+
+
+class LedgerHead(models.Model):
+    """The organisation's chain head. Appends lock this row, so two writers never fork the chain."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="ledger_head", primary_key=True
+    )
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self):
+        return f"{self.organisation_id}#{self.sequence}"
+
+
+class ConsentEvent(models.Model):
+    """One act of consent, refusal or withdrawal for one purpose. Append-only, hash-chained."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="consent_events"
+    )
+    sequence = models.PositiveBigIntegerField(_("reference"))
+    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="events")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    captured_at = models.DateTimeField(_("when the person acted"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    by_subject = models.BooleanField(_("recorded by the person themself"), default=False)
+    given_by = models.CharField(
+        _("given by"), max_length=10, choices=GivenBy.choices, default=GivenBy.SUBJECT
+    )
+    notice_version = models.ForeignKey(
+        NoticeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    notice_sha256 = models.CharField(max_length=64, blank=True)
+    proof = models.ForeignKey(
+        Proof, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    proof_digests = models.JSONField(default=list, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=400, blank=True)
+    confirms = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmations",
+        help_text=_("The staff-logged event this one confirms (double opt-in)."),
+    )
+    subject_hmac = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["organisation", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "sequence"], name="ledger_sequence_unique_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key", "purpose"],
+                condition=~models.Q(idempotency_key=""),
+                name="ledger_idempotent_capture",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(action__in=Action.values), name="ledger_action_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subject", "purpose", "sequence"], name="event_subject_purpose"),
+            models.Index(fields=["organisation", "recorded_at"], name="event_org_recorded"),
+            models.Index(fields=["organisation", "idempotency_key"], name="event_org_idem"),
+        ]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.action} {self.purpose_id}"
+
+    def canonical(self) -> dict:
+        """The fields the hash covers. Changing any of them breaks the chain at this sequence."""
+
+        def instant(value):
+            return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+        return {
+            "organisation": self.organisation_id,
+            "sequence": self.sequence,
+            "subject": self.subject_id,
+            "subject_hmac": self.subject_hmac,
+            "purpose": self.purpose_id,
+            "action": self.action,
+            "channel": self.channel,
+            "captured_at": instant(self.captured_at),
+            "recorded_at": instant(self.recorded_at),
+            "recorded_by": self.recorded_by_id,
+            "by_subject": self.by_subject,
+            "given_by": self.given_by,
+            "notice_version": self.notice_version_id,
+            "notice_sha256": self.notice_sha256,
+            "proof": self.proof_id,
+            "proof_digests": self.proof_digests,
+            "ip_address": self.ip_address,
+            "user_agent": self.user_agent,
+            "confirms": self.confirms_id,
+        }
+
+
+class ConsentStateQuerySet(models.QuerySet):
+    def granted(self):
+        return self.filter(action=Action.GRANTED)
+
+    def granted_for(self, purpose):
+        return self.granted().filter(purpose=purpose)
+
+
+class ConsentState(models.Model):
+    """Latest event per (subject, purpose): derived from the ledger, rebuilt by a command."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="states")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="states")
+    event = models.ForeignKey(ConsentEvent, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    captured_at = models.DateTimeField()
+
+    objects = ConsentStateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent state")
+        verbose_name_plural = _("consent states")
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "purpose"], name="one_state_per_purpose"),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "purpose", "action"], name="state_org_purpose"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id}/{self.purpose_id}: {self.action}"
+
+
+class IntegrityCheck(models.Model):
+    """The result of one recomputation of an organisation's chain."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="integrity_checks"
+    )
+    checked_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    events_checked = models.PositiveBigIntegerField(default=0)
+    head_sequence = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+    broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    triggered_by = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        get_latest_by = "checked_at"
+
+    def __str__(self):
+        status = "OK" if self.ok else "BROKEN"
+        return f"{self.organisation_id} {self.checked_at:%Y-%m-%d %H:%M} {status}"

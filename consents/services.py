@@ -1,0 +1,555 @@
+"""Every write on the consent register. The only module that appends to the ledger.
+
+GDPR Art. 7(1): the controller must be able to demonstrate consent. Each append records who,
+when, how, what the person was told and the proof, and is chained to the one before it.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, User
+
+from . import chain
+from .models import (
+    GENESIS_HASH,
+    Action,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    DataSubject,
+    GivenBy,
+    IntegrityCheck,
+    LedgerHead,
+    NoticeVersion,
+    Proof,
+    ProofFile,
+    Purpose,
+)
+from .uploads import InspectedUpload
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the person decided for one purpose, and the notice version they were shown."""
+
+    purpose: Purpose
+    action: str
+    notice: NoticeVersion | None = None
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def subject_find_or_create(
+    *,
+    organisation: Organisation,
+    phone,
+    full_name: str,
+    kind: str = DataSubject.Kind.CUSTOMER,
+    email: str = "",
+    preferred_language: str | None = None,
+    is_minor: bool = False,
+    guardian_name: str = "",
+) -> tuple[DataSubject, bool]:
+    """One subject per phone number per organisation: capture finds the existing one.
+
+    An existing subject keeps its identity (rectification is its own, audited, act); only empty
+    fields are filled in.
+    """
+    subject = DataSubject.objects.filter(organisation=organisation, phone=phone).first()
+    if subject is not None:
+        if subject.status == DataSubject.Status.BLOCKED:
+            raise ValidationError(
+                _("This person's data is blocked (erasure requested): nothing can be recorded.")
+            )
+        changed = False
+        for field, value in (("email", email), ("guardian_name", guardian_name)):
+            if value and not getattr(subject, field):
+                setattr(subject, field, value)
+                changed = True
+        if is_minor and not subject.is_minor:
+            subject.is_minor = True
+            changed = True
+        if changed:
+            subject.full_clean()
+            subject.save()
+        return subject, False
+    subject = DataSubject(
+        organisation=organisation,
+        phone=phone,
+        full_name=full_name.strip(),
+        kind=kind,
+        email=email.strip(),
+        preferred_language=preferred_language or organisation.default_language,
+        is_minor=is_minor,
+        guardian_name=guardian_name.strip(),
+    )
+    subject.full_clean()
+    subject.save()
+    return subject, True
+
+
+# --- proofs ---------------------------------------------------------------------------------
+
+
+def proof_create(
+    *,
+    organisation: Organisation,
+    subject: DataSubject,
+    quote: str = "",
+    note: str = "",
+    files: list[InspectedUpload] = (),
+    created_by: User | None = None,
+    stored: list[str] | None = None,
+) -> Proof | None:
+    """Store what shows the act. Files arrive already inspected (consents.uploads).
+
+    The names of files written to storage are appended to ``stored`` so that a caller whose
+    transaction fails can remove them: storage does not roll back with the database.
+    """
+    quote, note = quote.strip(), note.strip()
+    if not (quote or note or files):
+        return None
+    proof = Proof.objects.create(
+        organisation=organisation, subject=subject, quote=quote, note=note, created_by=created_by
+    )
+    for upload in files:
+        record = ProofFile(
+            organisation=organisation,
+            proof=proof,
+            original_name=upload.name,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+        )
+        record.file.save(upload.name, ContentFile(upload.content), save=False)
+        if stored is not None:
+            stored.append(record.file.name)
+        record.save()
+    return proof
+
+
+@dataclass
+class CaptureResult:
+    subject: DataSubject
+    events: list[ConsentEvent]
+    subject_created: bool
+    replayed: bool = False
+
+
+def consent_capture(
+    *,
+    organisation: Organisation,
+    recorded_by: User | None,
+    phone,
+    full_name: str,
+    kind: str,
+    decisions: list[Decision],
+    channel: str,
+    captured_at: datetime | None = None,
+    email: str = "",
+    preferred_language: str | None = None,
+    is_minor: bool = False,
+    guardian_name: str = "",
+    quote: str = "",
+    note: str = "",
+    files: list[InspectedUpload] = (),
+    idempotency_key: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+    by_subject: bool = False,
+) -> CaptureResult:
+    """Staff capture at first contact: find or create the person, keep the proof, append events.
+
+    LOPDGDD Art. 7: under 14, the parent or guardian is the one who consents; their name is kept
+    with the subject (personal data) and the events record that a guardian gave the answer.
+    """
+    if is_minor and not guardian_name.strip():
+        raise ValidationError(
+            _("Under 14, the parent or guardian consents: enter their name (LOPDGDD Art. 7).")
+        )
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            _lock_head(organisation)
+            if idempotency_key:
+                existing = list(
+                    ConsentEvent.objects.filter(
+                        organisation=organisation, idempotency_key=idempotency_key
+                    ).order_by("sequence")
+                )
+                if existing:
+                    return CaptureResult(existing[0].subject, existing, False, replayed=True)
+            subject, created = subject_find_or_create(
+                organisation=organisation,
+                phone=phone,
+                full_name=full_name,
+                kind=kind,
+                email=email,
+                preferred_language=preferred_language,
+                is_minor=is_minor,
+                guardian_name=guardian_name,
+            )
+            proof = proof_create(
+                organisation=organisation,
+                subject=subject,
+                quote=quote,
+                note=note,
+                files=files,
+                created_by=recorded_by,
+                stored=stored,
+            )
+            events = consent_record(
+                organisation=organisation,
+                subject=subject,
+                decisions=decisions,
+                channel=channel,
+                captured_at=captured_at,
+                recorded_by=recorded_by,
+                by_subject=by_subject,
+                given_by=GivenBy.GUARDIAN if is_minor else GivenBy.SUBJECT,
+                proof=proof,
+                ip_address=ip_address,
+                user_agent=user_agent,
+                idempotency_key=idempotency_key,
+            )
+    except BaseException:
+        # Nothing is kept from a failed capture: no row (rolled back) and no file (removed here).
+        for name in stored:
+            ProofFile.file.field.storage.delete(name)
+        raise
+    return CaptureResult(subject, events, created)
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+def _lock_head(organisation: Organisation) -> LedgerHead:
+    # Lock the chain head: two writers would otherwise both link to the same prev_hash and fork
+    # the chain (or take the same sequence). On SQLite the IMMEDIATE transaction serialises writers.
+    LedgerHead.objects.get_or_create(organisation=organisation)
+    return LedgerHead.objects.select_for_update().get(organisation=organisation)
+
+
+def _check_decision(decision: Decision, organisation: Organisation) -> None:
+    purpose = decision.purpose
+    if purpose.organisation_id != organisation.pk:
+        raise ValidationError(_("Unknown purpose."))
+    if decision.action not in Action.values:
+        raise ValidationError(_("Unknown action."))
+    notice = decision.notice
+    if notice is not None:
+        if notice.organisation_id != organisation.pk or not notice.is_published:
+            raise ValidationError(_("Only a published notice can be shown to a person."))
+        if not notice.purposes.filter(pk=purpose.pk).exists():
+            raise ValidationError(
+                _("Notice “%(notice)s” does not cover the purpose “%(purpose)s”.")
+                % {"notice": notice, "purpose": purpose}
+            )
+    if decision.action == Action.GRANTED:
+        if not purpose.active:
+            raise ValidationError(
+                _("The purpose “%(purpose)s” is no longer active.") % {"purpose": purpose}
+            )
+        if purpose.requires_consent and notice is None:
+            raise ValidationError(
+                _(
+                    "No published notice covers “%(purpose)s”: a person cannot consent without"
+                    " being informed (GDPR Art. 13)."
+                )
+                % {"purpose": purpose}
+            )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    organisation: Organisation,
+    subject: DataSubject,
+    decisions: list[Decision],
+    channel: str,
+    captured_at: datetime | None = None,
+    recorded_by: User | None = None,
+    by_subject: bool = False,
+    given_by: str = GivenBy.SUBJECT,
+    proof: Proof | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    idempotency_key: str = "",
+    confirms: ConsentEvent | None = None,
+) -> list[ConsentEvent]:
+    """Append one event per purpose, atomically: all of them or none.
+
+    GDPR Art. 4(11) and EDPB 05/2020: consent is specific, so each purpose is its own event.
+    The same ``idempotency_key`` (one per capture form) records once: a double tap or a retry
+    returns the events already recorded.
+    """
+    if not decisions:
+        raise ValidationError(_("Choose at least one purpose."))
+    if subject.organisation_id != organisation.pk:
+        raise ValidationError(_("Unknown person."))
+    if subject.status == DataSubject.Status.BLOCKED:
+        raise ValidationError(
+            _("This person's data is blocked (erasure requested): nothing can be recorded.")
+        )
+    if channel not in Channel.values:
+        raise ValidationError(_("Choose how the person gave their answer."))
+    if given_by not in GivenBy.values:
+        raise ValidationError(_("Unknown consenting person."))
+    if len({d.purpose.pk for d in decisions}) != len(decisions):
+        raise ValidationError(_("Each purpose can be answered once per capture."))
+    now = timezone.now()
+    captured_at = captured_at or now
+    if captured_at > now + timezone.timedelta(minutes=5):
+        raise ValidationError(_("The moment the person acted cannot be in the future."))
+    for decision in decisions:
+        _check_decision(decision, organisation)
+
+    head = _lock_head(organisation)
+    if idempotency_key:
+        # Checked under the head lock: two submissions of one form cannot both pass this test.
+        existing = list(
+            ConsentEvent.objects.filter(
+                organisation=organisation, idempotency_key=idempotency_key
+            ).order_by("sequence")
+        )
+        if existing:
+            return existing
+
+    subject_hmac = chain.identifiers_hmac(subject.identifiers())
+    proof_digests = proof.digests() if proof else []
+    events = []
+    for decision in decisions:
+        event = ConsentEvent(
+            organisation=organisation,
+            sequence=head.sequence + 1,
+            subject=subject,
+            purpose=decision.purpose,
+            action=decision.action,
+            channel=channel,
+            captured_at=captured_at,
+            recorded_at=now,
+            recorded_by=recorded_by,
+            by_subject=by_subject,
+            given_by=given_by,
+            notice_version=decision.notice,
+            notice_sha256=decision.notice.sha256 if decision.notice else "",
+            proof=proof,
+            proof_digests=proof_digests,
+            ip_address=ip_address or None,
+            user_agent=(user_agent or "")[:400],
+            confirms=confirms,
+            subject_hmac=subject_hmac,
+            idempotency_key=idempotency_key,
+            prev_hash=head.hash,
+        )
+        event.hash = chain.event_hash(event.prev_hash, event.canonical())
+        event.save(force_insert=True)
+        ConsentState.objects.update_or_create(
+            subject=subject,
+            purpose=decision.purpose,
+            defaults={
+                "organisation": organisation,
+                "event": event,
+                "action": event.action,
+                "captured_at": event.captured_at,
+            },
+        )
+        head.sequence, head.hash = event.sequence, event.hash
+        events.append(event)
+    head.save(update_fields=["sequence", "hash"])
+    return events
+
+
+def consent_withdraw(
+    *,
+    organisation: Organisation,
+    subject: DataSubject,
+    purpose: Purpose,
+    channel: str,
+    recorded_by: User | None = None,
+    by_subject: bool = False,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    captured_at: datetime | None = None,
+) -> ConsentEvent:
+    """GDPR Art. 7(3): withdrawal is as easy as giving: one call, one event, no reason asked."""
+    with transaction.atomic():
+        state = ConsentState.objects.filter(subject=subject, purpose=purpose).first()
+        if state is None or state.action != Action.GRANTED:
+            raise ValidationError(
+                _("%(name)s has no consent to withdraw for “%(purpose)s”.")
+                % {"name": subject.full_name, "purpose": purpose.name}
+            )
+        (event,) = consent_record(
+            organisation=organisation,
+            subject=subject,
+            decisions=[Decision(purpose=purpose, action=Action.WITHDRAWN)],
+            channel=channel,
+            captured_at=captured_at,
+            recorded_by=recorded_by,
+            by_subject=by_subject,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    return event
+
+
+# --- notices --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notice_publish(*, notice: NoticeVersion) -> NoticeVersion:
+    """Freeze the text and its SHA-256. Earlier versions for the same purposes become superseded."""
+    notice = NoticeVersion.objects.select_for_update().get(pk=notice.pk)
+    if notice.is_published:
+        raise ValidationError(_("This notice version is already published."))
+    if not notice.purposes.exists():
+        raise ValidationError(_("A notice must cover at least one purpose."))
+    if not notice.text.strip() or not notice.summary.strip():
+        raise ValidationError(_("A notice needs a summary and a full text."))
+    notice.sha256 = notice.content_digest()
+    notice.published_at = timezone.now()
+    notice.save(update_fields=["sha256", "published_at"])
+    return notice
+
+
+def notice_update_draft(*, notice: NoticeVersion, data: dict, purposes) -> NoticeVersion:
+    if notice.is_published:
+        raise ValidationError(
+            _("A published notice cannot be changed. Draft a new version instead.")
+        )
+    for field, value in data.items():
+        setattr(notice, field, value)
+    notice.full_clean()
+    with transaction.atomic():
+        notice.save()
+        notice.purposes.set(purposes)
+    return notice
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class VerificationResult:
+    ok: bool
+    events_checked: int
+    head_sequence: int
+    head_hash: str
+    broken_sequence: int | None = None
+    reason: str = ""
+
+
+def ledger_verify_chain(
+    *, organisation: Organisation, batch_size: int = 5000
+) -> VerificationResult:
+    """Recompute the chain from the first event and name the first broken sequence, if any."""
+    expected_prev = GENESIS_HASH
+    expected_sequence = 1
+    checked = 0
+    events = (
+        ConsentEvent.objects.filter(organisation=organisation)
+        .order_by("sequence")
+        .iterator(chunk_size=batch_size)
+    )
+    for event in events:
+        if event.sequence != expected_sequence:
+            return VerificationResult(
+                False,
+                checked,
+                expected_sequence - 1,
+                expected_prev,
+                expected_sequence,
+                _("Event %(n)s is missing: the next event found is %(found)s.")
+                % {"n": expected_sequence, "found": event.sequence},
+            )
+        if event.prev_hash != expected_prev:
+            return VerificationResult(
+                False,
+                checked,
+                expected_sequence - 1,
+                expected_prev,
+                event.sequence,
+                _("Event %(n)s does not link to the hash of the event before it.")
+                % {"n": event.sequence},
+            )
+        recomputed = chain.event_hash(event.prev_hash, event.canonical())
+        if recomputed != event.hash:
+            return VerificationResult(
+                False,
+                checked,
+                expected_sequence - 1,
+                expected_prev,
+                event.sequence,
+                _("Event %(n)s was altered: its content no longer matches its hash.")
+                % {"n": event.sequence},
+            )
+        expected_prev = event.hash
+        expected_sequence += 1
+        checked += 1
+    head = LedgerHead.objects.filter(organisation=organisation).first()
+    if head is not None and (head.sequence != checked or head.hash != expected_prev):
+        return VerificationResult(
+            False,
+            checked,
+            checked,
+            expected_prev,
+            checked + 1,
+            _("The chain ends at %(n)s but the recorded head is %(head)s: events were removed.")
+            % {"n": checked, "head": head.sequence},
+        )
+    return VerificationResult(True, checked, checked, expected_prev)
+
+
+def ledger_verify(*, organisation: Organisation, triggered_by: str = "") -> IntegrityCheck:
+    """Verify and keep the result (shown on the dashboard and the Ledger integrity page)."""
+    started = time.monotonic()
+    result = ledger_verify_chain(organisation=organisation)
+    return IntegrityCheck.objects.create(
+        organisation=organisation,
+        ok=result.ok,
+        events_checked=result.events_checked,
+        head_sequence=result.head_sequence,
+        head_hash=result.head_hash,
+        broken_sequence=result.broken_sequence,
+        reason=result.reason,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        triggered_by=triggered_by[:60],
+    )
+
+
+@transaction.atomic
+def consent_state_rebuild(*, organisation: Organisation) -> int:
+    """Recompute ConsentState from the ledger (invariant 5). Returns the number of rows."""
+    latest: dict[tuple[int, int], ConsentEvent] = {}
+    for event in (
+        ConsentEvent.objects.filter(organisation=organisation)
+        .order_by("sequence")
+        .only("pk", "subject_id", "purpose_id", "action", "captured_at", "sequence")
+        .iterator(chunk_size=5000)
+    ):
+        latest[(event.subject_id, event.purpose_id)] = event
+    ConsentState.objects.filter(organisation=organisation).delete()
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                organisation=organisation,
+                subject_id=subject_id,
+                purpose_id=purpose_id,
+                event_id=event.pk,
+                action=event.action,
+                captured_at=event.captured_at,
+            )
+            for (subject_id, purpose_id), event in latest.items()
+        ],
+        batch_size=2000,
+    )
+    return len(latest)
