@@ -30,7 +30,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 var:
-	mkdir -p var/media
+	mkdir -p var/media var/staticfiles
 
 migrate: $(VENV)/.installed | var
 	$(BIN)/python manage.py migrate --no-input

@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry
+from .models import AuditEntry, register_label
 
 
 class AuditEntryFilter(django_filters.FilterSet):
@@ -38,12 +38,3 @@ class AuditEntryFilter(django_filters.FilterSet):
             .distinct()
         )
         self.filters["register"].extra["choices"] = [(r, register_label(r)) for r in registers]
-
-
-def register_label(model_name: str) -> str:
-    from django.apps import apps
-
-    for model in apps.get_models():
-        if model._meta.model_name == model_name:
-            return str(model._meta.verbose_name_plural).capitalize()
-    return model_name

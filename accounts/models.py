@@ -219,3 +219,17 @@ class AuditEntry(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.register} {self.object_repr}"
         )
+
+    @property
+    def register_label(self) -> str:
+        return register_label(self.register)
+
+
+def register_label(model_name: str) -> str:
+    """Human name of a register from its model name ("datasubject" -> "Data subjects")."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.model_name == model_name:
+            return str(model._meta.verbose_name_plural).capitalize()
+    return model_name

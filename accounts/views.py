@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import SESSION_KEY, get_for_org_or_404, org_view
-from .filters import AuditEntryFilter, register_label
+from .dashboard import dashboard_panels
+from .filters import AuditEntryFilter
 from .forms import MemberInviteForm, OrganisationForm, RoleForm
 from .models import AuditEntry, Membership
 from .roles import Role
@@ -54,6 +55,7 @@ def dashboard(request):
             user__password__startswith=UNUSABLE_PASSWORD_PREFIX
         ).count(),
     }
+    context["panels"] = [p for p in (provider(request) for provider in dashboard_panels()) if p]
     if request.membership.can("view_activity"):
         context["recent_activity"] = org.audit_entries.select_related("user")[:8]
     return render(request, "accounts/dashboard.html", context)
@@ -136,8 +138,6 @@ def activity(request):
         request.GET or None, queryset=entries, organisation=request.organisation
     )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    for entry in page:
-        entry.register_label = register_label(entry.register)
     return render(request, "accounts/activity_list.html", {"filter": filterset, "page": page})
 
 

@@ -8,6 +8,7 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -181,7 +182,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "verify-consent-ledgers-nightly": {
+        "task": "consents.tasks.verify_all_ledgers",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 
 CACHES = {
     "default": (
@@ -248,3 +254,6 @@ else:
 PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Panels on the organisation dashboard, in order (see accounts/dashboard.py).
+DASHBOARD_PANELS = ["consents.dashboard.panel"]

@@ -217,7 +217,8 @@ class NoticeVersion(models.Model):
         ordering = ["-published_at", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "language", "version"], name="notice_version_label_unique"
+                fields=["organisation", "language", "title", "version"],
+                name="notice_version_label_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(published_at__isnull=True) | ~models.Q(sha256=""),

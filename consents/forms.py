@@ -1,0 +1,207 @@
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Action, Channel, DataSubject, NoticeVersion, Purpose
+from .phones import parse_phone
+from .uploads import inspect_upload
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class CaptureForm(forms.Form):
+    """Log consent at first contact. Shape only: the rules live in consents.services."""
+
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}
+        ),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    kind = forms.ChoiceField(
+        label=_("Who is this?"), choices=DataSubject.Kind.choices, initial=DataSubject.Kind.CUSTOMER
+    )
+    language = forms.ChoiceField(label=_("Language of the notice"), choices=settings.LANGUAGES)
+    purposes = forms.ModelMultipleChoiceField(
+        label=_("Purposes"),
+        queryset=Purpose.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one purpose.")},
+    )
+    decision = forms.ChoiceField(
+        label=_("The person"),
+        choices=[
+            (Action.GRANTED, _("agreed to the ticked purposes")),
+            (Action.REFUSED, _("refused the ticked purposes")),
+        ],
+        initial=Action.GRANTED,
+        widget=forms.RadioSelect,
+    )
+    channel = forms.ChoiceField(
+        label=_("How"),
+        choices=[c for c in Channel.choices if c[0] not in (Channel.IMPORT, Channel.INVITE_LINK)],
+        initial=Channel.WHATSAPP,
+    )
+    captured_at = forms.DateTimeField(
+        label=_("When"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    quote = forms.CharField(
+        label=_("Their reply, quoted"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. “Sí, acepto”")}),
+    )
+    files = MultipleFileField(
+        label=_("Photo or document (JPEG, PNG, PDF)"),
+        required=False,
+        widget=MultipleFileInput(
+            attrs={"accept": "image/*,application/pdf", "capture": "environment"}
+        ),
+    )
+    is_minor = forms.BooleanField(label=_("The person is under 14"), required=False)
+    guardian_name = forms.CharField(
+        label=_("Parent or guardian who consents"), max_length=200, required=False
+    )
+    email = forms.EmailField(label=_("E-mail (optional)"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields["purposes"].queryset = Purpose.objects.filter(
+            organisation=organisation, active=True
+        ).order_by("name")
+        self.fields["language"].initial = organisation.default_language
+        self.fields["captured_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_phone(self):
+        return parse_phone(self.cleaned_data["phone"], self.organisation.country)
+
+    def clean_files(self):
+        return [inspect_upload(f) for f in self.cleaned_data.get("files") or []]
+
+    def notices_for(self, language):
+        """The notice version shown for each purpose, in the chosen language."""
+        return {
+            purpose.pk: NoticeVersion.objects.current_for(purpose, language)
+            for purpose in self.fields["purposes"].queryset
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_minor") and not data.get("guardian_name", "").strip():
+            self.add_error(
+                "guardian_name",
+                _("Under 14, the parent or guardian consents: enter their name (LOPDGDD Art. 7)."),
+            )
+        return data
+
+
+class WithdrawForm(forms.Form):
+    purpose = forms.IntegerField(widget=forms.HiddenInput)
+    channel = forms.ChoiceField(
+        label=_("How did the person ask?"),
+        choices=[c for c in Channel.choices if c[0] not in (Channel.IMPORT, Channel.INVITE_LINK)],
+        initial=Channel.WHATSAPP,
+    )
+
+
+class PurposeForm(forms.ModelForm):
+    class Meta:
+        model = Purpose
+        fields = [
+            "code",
+            "name",
+            "description",
+            "category",
+            "legal_basis",
+            "requires_consent",
+            "retention_months",
+            "active",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.instance.organisation = organisation
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("code", css_class="col-md-4"), Column("name", css_class="col-md-8")),
+            "description",
+            Row(
+                Column("category", css_class="col-md-6"),
+                Column("legal_basis", css_class="col-md-6"),
+            ),
+            Row(
+                Column("retention_months", css_class="col-md-6"),
+                Column("requires_consent", "active", css_class="col-md-6"),
+            ),
+            Submit("save", _("Save")),
+        )
+
+    def validate_unique(self):
+        # organisation is not a form field, so ModelForm would skip the (organisation, code) check.
+        try:
+            self.instance.validate_unique()
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class NoticeForm(forms.ModelForm):
+    class Meta:
+        model = NoticeVersion
+        fields = ["purposes", "language", "version", "title", "summary", "text"]
+        widgets = {
+            "purposes": forms.CheckboxSelectMultiple,
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "text": forms.Textarea(attrs={"rows": 14}),
+        }
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organisation = organisation
+        self.fields["purposes"].queryset = Purpose.objects.filter(organisation=organisation)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("language", css_class="col-md-4"), Column("version", css_class="col-md-8")),
+            "title",
+            "purposes",
+            "summary",
+            "text",
+            Submit("save", _("Save draft")),
+        )
+
+    def validate_unique(self):
+        try:
+            self.instance.validate_unique()
+        except ValidationError as error:
+            self._update_errors(error)

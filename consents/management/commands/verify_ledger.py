@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organisation
+from consents.services import ledger_verify
+
+
+class Command(BaseCommand):
+    help = "Recompute each organisation's consent chain; report OK with the head, or the break."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--org", help="Organisation short name (slug); default: all")
+
+    def handle(self, *args, org=None, **options):
+        organisations = Organisation.objects.order_by("slug")
+        if org:
+            organisations = organisations.filter(slug=org)
+            if not organisations.exists():
+                raise CommandError(f"No organisation with short name {org!r}")
+        broken = 0
+        for organisation in organisations:
+            check = ledger_verify(organisation=organisation, triggered_by="verify_ledger command")
+            if check.ok:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"{organisation.slug}: OK, {check.events_checked} events, head "
+                        f"#{check.head_sequence} {check.head_hash}"
+                    )
+                )
+            else:
+                broken += 1
+                self.stdout.write(
+                    self.style.ERROR(
+                        f"{organisation.slug}: BROKEN at sequence {check.broken_sequence}: "
+                        f"{check.reason}"
+                    )
+                )
+        if broken:
+            raise CommandError(f"{broken} organisation(s) have a broken consent chain")

@@ -1,0 +1,90 @@
+"""Reads of the consent register that more than one page needs."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import Action, ConsentEvent, ConsentState, DataSubject, NoticeVersion, Purpose
+from .phones import try_parse_phone
+
+
+def subject_search(organisation, query: str):
+    """Search by name, or by phone typed in any format ('600 12 34 56', '+34…', '0034…')."""
+    subjects = DataSubject.objects.filter(organisation=organisation)
+    query = (query or "").strip()
+    if not query:
+        return subjects
+    phone = try_parse_phone(query, organisation.country)
+    if phone is not None:
+        return subjects.filter(phone=phone)
+    return subjects.filter(Q(full_name__icontains=query) | Q(external_ref=query))
+
+
+def subject_overview(subject):
+    """Current state per purpose (including never asked) and the timeline, oldest last."""
+    states = {
+        s.purpose_id: s
+        for s in ConsentState.objects.filter(subject=subject).select_related(
+            "event", "event__notice_version"
+        )
+    }
+    purposes = Purpose.objects.filter(organisation=subject.organisation_id).order_by("name")
+    rows = [(purpose, states.get(purpose.pk)) for purpose in purposes]
+    timeline = (
+        ConsentEvent.objects.filter(subject=subject)
+        .select_related("purpose", "recorded_by", "notice_version", "proof", "confirms")
+        .prefetch_related("proof__files")
+        .order_by("-sequence")
+    )
+    return rows, timeline
+
+
+def superseded_consents(organisation):
+    """Granted consents given under a notice version a newer one has replaced (ask again)."""
+    current = {}
+    for notice in NoticeVersion.objects.filter(organisation=organisation).published():
+        for purpose in notice.purposes.all():
+            key = (purpose.pk, notice.language)
+            if key not in current or (notice.published_at, notice.pk) > current[key][0]:
+                current[key] = ((notice.published_at, notice.pk), notice.pk)
+    states = (
+        ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
+        .exclude(event__notice_version=None)
+        .select_related("subject", "purpose", "event__notice_version")
+        .order_by("purpose__name", "subject__full_name")
+    )
+    for state in states.iterator(chunk_size=2000):
+        notice = state.event.notice_version
+        latest = current.get((state.purpose_id, notice.language))
+        if latest and latest[1] != notice.pk:
+            yield state
+
+
+def dashboard_figures(organisation):
+    subjects = DataSubject.objects.filter(organisation=organisation).active().count()
+    granted = dict(
+        ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
+        .values_list("purpose")
+        .annotate(n=Count("id"))
+        .values_list("purpose", "n")
+    )
+    coverage = [
+        (purpose, granted.get(purpose.pk, 0))
+        for purpose in Purpose.objects.filter(organisation=organisation, active=True).order_by(
+            "name"
+        )
+    ]
+    week_ago = timezone.now() - timedelta(days=7)
+    this_week = dict(
+        ConsentEvent.objects.filter(organisation=organisation, captured_at__gte=week_ago)
+        .values_list("action")
+        .annotate(n=Count("id"))
+        .values_list("action", "n")
+    )
+    return {
+        "subject_count": subjects,
+        "coverage": coverage,
+        "events_this_week": [(label, this_week.get(value, 0)) for value, label in Action.choices],
+        "last_check": organisation.integrity_checks.first(),
+    }

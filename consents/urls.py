@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import import_views, views
+
+app_name = "consents"
+
+urlpatterns = [
+    path("capture/", views.capture, name="capture"),
+    path("capture/lookup/", views.capture_lookup, name="capture_lookup"),
+    path("capture/purposes/", views.capture_purposes, name="capture_purposes"),
+    path("capture/receipt/<slug:key>/", views.receipt, name="receipt"),
+    path("subjects/", views.subject_list, name="subjects"),
+    path("subjects/<int:pk>/", views.subject_detail, name="subject"),
+    path("subjects/<int:pk>/withdraw/", views.subject_withdraw, name="withdraw"),
+    path("proofs/files/<int:pk>/", views.proof_file, name="proof_file"),
+    path("register/", views.register, name="register"),
+    path("register.csv", views.register_csv, name="register_csv"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("purposes/", views.purpose_list, name="purposes"),
+    path("purposes/<int:pk>/", views.purpose_edit, name="purpose_edit"),
+    path("notices/", views.notice_list, name="notices"),
+    path("notices/new/", views.notice_create, name="notice_create"),
+    path("notices/reconsent/", views.reconsent, name="reconsent"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice"),
+    path("notices/<int:pk>/edit/", views.notice_edit, name="notice_edit"),
+    path("notices/<int:pk>/publish/", views.notice_publish, name="notice_publish"),
+    path("import/", import_views.import_consents, name="import"),
+]

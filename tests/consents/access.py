@@ -1,0 +1,87 @@
+"""Who may open each page of consents/urls.py (see tests/access.py)."""
+
+from consents import services
+from consents.models import Action, Channel
+from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, Route, org_only
+from tests.consents.factories import (
+    DataSubjectFactory,
+    NoticeVersionFactory,
+    PurposeFactory,
+    published_notice,
+)
+
+
+def _consent(org) -> dict:
+    """A person with a granted consent, a proof file and a draft notice."""
+    from django.core.files.base import ContentFile
+
+    from consents.models import ProofFile
+
+    purpose = PurposeFactory(organisation=org)
+    notice = published_notice(purposes=[purpose])
+    subject = DataSubjectFactory(organisation=org)
+    proof = services.proof_create(organisation=org, subject=subject, quote="Sí, acepto")
+    record = ProofFile(
+        organisation=org,
+        proof=proof,
+        original_name="form.pdf",
+        content_type="application/pdf",
+        size=9,
+        sha256="0" * 64,
+    )
+    record.file.save("form.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    (event,) = services.consent_record(
+        organisation=org,
+        subject=subject,
+        decisions=[services.Decision(purpose, Action.GRANTED, notice)],
+        channel=Channel.WHATSAPP,
+        proof=proof,
+        idempotency_key="access-matrix",
+    )
+    draft = NoticeVersionFactory(organisation=org, purposes=[purpose])
+    return {
+        "purpose": purpose.pk,
+        "subject": subject.pk,
+        "notice": notice.pk,
+        "draft": draft.pk,
+        "file": record.pk,
+        "key": event.idempotency_key,
+    }
+
+
+def _with(name):
+    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
+
+
+ROUTES = {
+    "capture": Route(allowed=DPO_STAFF, kwargs=org_only),
+    "capture_lookup": Route(allowed=DPO_STAFF, kwargs=org_only),
+    "capture_purposes": Route(allowed=DPO_STAFF, kwargs=org_only),
+    "receipt": Route(
+        allowed=DPO_STAFF,
+        setup=_consent,
+        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "key": ctx["key"]},
+    ),
+    "subjects": Route(allowed=ALL, kwargs=org_only),
+    "subject": Route(allowed=ALL, setup=_consent, kwargs=_with("subject")),
+    "withdraw": Route(
+        allowed=DPO_STAFF,
+        method="post",
+        setup=_consent,
+        kwargs=_with("subject"),
+        data=lambda ctx: {"purpose": ctx["purpose"], "channel": Channel.WHATSAPP},
+    ),
+    "proof_file": Route(allowed=ALL, setup=_consent, kwargs=_with("file")),
+    "register": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "register_csv": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "ledger": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "purposes": Route(allowed=DPO, kwargs=org_only),
+    "purpose_edit": Route(allowed=DPO, setup=_consent, kwargs=_with("purpose")),
+    "notices": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "notice_create": Route(allowed=DPO, kwargs=org_only),
+    "notice": Route(allowed=DPO_AUDITOR, setup=_consent, kwargs=_with("notice")),
+    "notice_edit": Route(allowed=DPO, setup=_consent, kwargs=_with("draft")),
+    "notice_publish": Route(allowed=DPO, method="post", setup=_consent, kwargs=_with("draft")),
+    "reconsent": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "import": Route(allowed=DPO, kwargs=org_only),
+}
