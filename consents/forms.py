@@ -172,6 +172,7 @@ class PurposeForm(forms.ModelForm):
         # organisation is not a form field, so ModelForm would skip the (organisation, code) check.
         try:
             self.instance.validate_unique()
+            self.instance.validate_constraints()
         except ValidationError as error:
             self._update_errors(error)
 
@@ -203,5 +204,6 @@ class NoticeForm(forms.ModelForm):
     def validate_unique(self):
         try:
             self.instance.validate_unique()
+            self.instance.validate_constraints()
         except ValidationError as error:
             self._update_errors(error)

@@ -126,7 +126,7 @@ class DataSubject(models.Model):
         """What identifies the person now; its HMAC goes into each ledger event."""
         return {
             "full_name": self.full_name.strip(),
-            "phone": str(self.phone),
+            "phone": self.phone.as_e164 if self.phone else "",
             "email": self.email.strip().lower(),
             "guardian_name": self.guardian_name.strip(),
         }

@@ -86,3 +86,38 @@ def client_for(client):
         return client
 
     return login
+
+
+def _uses_database(request) -> tuple[bool, bool]:
+    """(uses the database, is transactional) for the running test."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = bool(
+        {"transactional_db", "live_server"} & names
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    return marker is not None or transactional or "db" in names, transactional
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_ledger_guards(request):
+    """Keep the ledger's append-only triggers in place on SQLite, yet let Django empty tables.
+
+    Transactional tests (live_server, threads) end with a flush, which on SQLite is a DELETE that
+    the triggers refuse. PostgreSQL flushes with TRUNCATE, which row triggers do not see, so only
+    SQLite needs this: the triggers are dropped just before the flush and put back before the next
+    test touches the database.
+    """
+    from django.db import connection
+
+    uses_db, transactional = _uses_database(request)
+    if not uses_db or connection.vendor != "sqlite":
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from consents import db_guards
+
+    db_guards.install(connection)
+    yield
+    if transactional:
+        db_guards.remove(connection)
