@@ -202,6 +202,7 @@ class _CsvFile:
         self.fileobj = fileobj
         self.report = report
         self.columns: dict[str, int] = {}
+        self.width = 0
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         self.fileobj.seek(0)
@@ -240,6 +241,7 @@ class _CsvFile:
         if not header or not any(cell.strip() for cell in header):
             self.report.error(1, "", _("The file is empty: it needs a header row and data rows."))
             return False
+        self.width = len(header)
         for index, cell in enumerate(header):
             key = _header_key(cell)
             if not key:
@@ -342,7 +344,7 @@ class _Checker:
     def rows(self, csv_file: _CsvFile) -> Iterator[ImportRow]:
         """Yield the rows with no error, in file order; errors go to the report."""
         for batch in _batched(csv_file, BATCH_ROWS):
-            parsed = [self.parse(line, cells, csv_file.columns) for line, cells in batch]
+            parsed = [self.parse(line, cells, csv_file) for line, cells in batch]
             self.look_up(parsed)
             for row in parsed:
                 if row is not None and self.check(row):
@@ -350,10 +352,10 @@ class _Checker:
 
     # Syntax: each cell on its own.
 
-    def parse(self, line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | None:
-        report = self.report
+    def parse(self, line: int, cells: list[str], csv_file: _CsvFile) -> ImportRow | None:
+        report, columns, width = self.report, csv_file.columns, csv_file.width
         report.rows += 1
-        width = max(columns.values()) + 1
+        # Spreadsheets often leave trailing empty cells; only a cell with content is a mistake.
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             report.error(
                 line,
