@@ -30,6 +30,9 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 # Checked files nobody confirmed are removed after a day: they hold personal data.
 KEEP_CHECKED_SECONDS = 24 * 3600
 SESSION_KEY = "consent_imports"
+# A page request must end within the web server's timeout (60 s behind gunicorn): larger files
+# are imported with `manage.py import_consents` until imports run as background jobs.
+PAGE_MAX_ROWS = 5000
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -68,38 +71,58 @@ def import_consents(request):
         return _apply(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        sha256, path = _store(request.organisation, upload)
-        names = request.session.get(SESSION_KEY, {})
-        names[sha256] = Path(upload.name or "upload.csv").name[-200:]
-        request.session[SESSION_KEY] = dict(list(names.items())[-10:])
-        with path.open("rb") as fileobj:
-            report = imports.import_check(
-                organisation=request.organisation, fileobj=fileobj, filename=names[sha256]
-            )
-        return render(request, "consents/import_report.html", {"report": report})
+        return _check(request, form.cleaned_data["file"])
     purposes = request.organisation.purposes.filter(active=True).order_by("code")
     context = {"form": form, "example": EXAMPLE, "purposes": purposes}
     return render(request, "consents/import_form.html", context)
 
 
+def _check(request, upload):
+    sha256, path = _store(request.organisation, upload)
+    filename = Path(upload.name or "upload.csv").name[-200:]
+    with path.open("rb") as fileobj:
+        report = imports.import_check(
+            organisation=request.organisation, fileobj=fileobj, filename=filename
+        )
+    # What was checked is remembered server-side: the confirmation carries only the hash, and
+    # only this session, having seen this report, can confirm it.
+    checked = request.session.get(SESSION_KEY, {})
+    checked[sha256] = {"filename": filename, "rows": report.rows}
+    request.session[SESSION_KEY] = dict(list(checked.items())[-10:])
+    return _render_report(request, report)
+
+
+def _render_report(request, report):
+    context = {
+        "report": report,
+        "page_max_rows": PAGE_MAX_ROWS,
+        "too_many_for_page": report.rows > PAGE_MAX_ROWS,
+    }
+    return render(request, "consents/import_report.html", context)
+
+
 def _apply(request):
     sha256 = request.POST.get("sha256", "")
-    path = _checked_path(request.organisation, sha256) if SHA256_RE.fullmatch(sha256) else None
+    checked = (
+        request.session.get(SESSION_KEY, {}).get(sha256) if SHA256_RE.fullmatch(sha256) else None
+    )
+    path = _checked_path(request.organisation, sha256) if checked else None
     if path is None or not path.is_file():
         messages.error(request, _("The checked file is no longer available: upload it again."))
         return redirect(request.path)
-    filename = request.session.get(SESSION_KEY, {}).get(sha256)
+    if checked["rows"] > PAGE_MAX_ROWS:
+        messages.error(request, _("This file is too large to import from this page."))
+        return redirect(request.path)
     with path.open("rb") as fileobj:
         try:
             result = imports.import_apply(
                 organisation=request.organisation,
                 fileobj=fileobj,
                 imported_by=request.user,
-                filename=filename,
+                filename=checked["filename"],
             )
         except imports.ImportRefused as refused:
-            return render(request, "consents/import_report.html", {"report": refused.report})
+            return _render_report(request, refused.report)
     path.unlink(missing_ok=True)
     return render(request, "consents/import_report.html", {"result": result})
 

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEntry
-from consents import imports
+from consents import import_views, imports
 from consents.management.commands.import_consents import Command as ImportCommand
 from consents.models import (
     Action,
@@ -234,6 +234,21 @@ def test_missing_columns_are_reported_on_the_header_row(org, notice):
     assert report.warnings[0].column == "name"
 
 
+def test_unknown_columns_are_ignored_but_cells_beyond_the_header_are_errors(org, notice):
+    text = (
+        "phone,full_name,purpose,action,captured_at,notes\n"
+        "600123456,Lucía Pérez,marketing,granted,2023-05-02,called back\n"
+        "611223344,Omar Haddad,marketing,granted,2023-05-02,,\n"
+        "622334455,Nadia Benali,marketing,granted,2023-05-02,,stray\n"
+    )
+
+    report = _check(org, text)
+
+    assert [(w.row, w.column) for w in report.warnings] == [(1, "notes")]
+    assert [e.row for e in report.errors] == [4]
+    assert "7 cells; the header has 6" in report.errors[0].message
+
+
 def test_rows_that_contradict_each_other_are_errors(org, notice):
     text = (
         HEADER
@@ -328,9 +343,10 @@ def test_an_empty_file_is_an_error(org):
     assert not _check(org, HEADER).ok
 
 
-def test_progress_is_reported_every_thousand_rows(org, dpo, notice):
+def test_progress_is_reported_every_so_many_rows_and_at_the_end(org, dpo, notice, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 10)
     text = HEADER + "".join(
-        f"+3460{n:07d},Persona {n},marketing,granted,2023-05-02\n" for n in range(2500)
+        f"+3460{n:07d},Persona {n},marketing,granted,2023-05-02\n" for n in range(25)
     )
     calls = []
 
@@ -341,7 +357,7 @@ def test_progress_is_reported_every_thousand_rows(org, dpo, notice):
         progress=lambda done, total: calls.append((done, total)),
     )
 
-    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert calls == [(10, 25), (20, 25), (25, 25)]
 
 
 def test_ten_thousand_generated_rows_import(org, dpo):
@@ -485,6 +501,35 @@ def test_the_dpo_checks_then_confirms_and_the_file_is_imported(
     assert events.count() == 4
     assert Proof.objects.first().note == f"Imported from legacy.csv, SHA-256 {sha256}"
     assert not list((settings.MEDIA_ROOT / "imports").rglob("*.csv"))
+
+
+def test_a_file_too_large_for_the_page_is_checked_but_not_imported_there(
+    client, dpo, notice, import_url, monkeypatch
+):
+    monkeypatch.setattr(import_views, "PAGE_MAX_ROWS", 2)
+    client.force_login(dpo)
+
+    checked = client.post(import_url, {"check": "1", "file": _upload(CLEAN)})
+    applied = client.post(import_url, {"apply": "1", "sha256": checked.context["report"].sha256})
+
+    assert b'data-testid="import-too-large"' in checked.content
+    assert b'name="apply"' not in checked.content
+    assert applied.status_code == 302
+    assert not ConsentEvent.objects.exists()
+
+
+def test_only_the_session_that_checked_a_file_can_confirm_it(client, dpo, notice, import_url):
+    client.force_login(dpo)
+    sha256 = (
+        client.post(import_url, {"check": "1", "file": _upload(CLEAN)}).context["report"].sha256
+    )
+    client.logout()
+    client.force_login(dpo)
+
+    response = client.post(import_url, {"apply": "1", "sha256": sha256})
+
+    assert response.status_code == 302
+    assert not ConsentEvent.objects.exists()
 
 
 def test_a_confirmation_naming_no_checked_file_records_nothing(client, dpo, notice, import_url):
