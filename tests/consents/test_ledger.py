@@ -240,16 +240,22 @@ def test_raw_sql_cannot_update_or_delete_an_event(org, subject, purposes, notice
         "UPDATE consents_consentevent SET action = 'refused'",
         "DELETE FROM consents_consentevent",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
     assert ConsentEvent.objects.get().action == Action.GRANTED
 
 
 def test_a_published_notice_is_frozen_in_the_database_and_the_model(org, purposes, notice):
-    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE consents_noticeversion SET text = 'changed'")
+    with (
+        pytest.raises(DatabaseError, match="immutable"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE consents_noticeversion SET text = 'changed'")
     with pytest.raises(ValidationError):
         services.notice_update_draft(notice=notice, data={"text": "changed"}, purposes=purposes)
     notice.refresh_from_db()
