@@ -28,7 +28,7 @@ RUN pip install . && pip uninstall -y constancia
 COPY . .
 # Dummy secrets: collectstatic only needs settings to load; DEBUG=false picks the hashed,
 # compressed storage whitenoise serves in production.
-RUN DEBUG=false SECRET_KEY=collectstatic-only LEDGER_HMAC_KEY=collectstatic-only \
+RUN DEBUG=false SECRET_KEY=collectstatic-only LEDGER_HMAC_KEY=collectstatic-only EVIDENCE_ENCRYPTION_KEY=collectstatic-only \
         python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p /data/media \
     && chown -R constancia:constancia /data

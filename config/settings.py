@@ -257,3 +257,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Panels on the organisation dashboard, in order (see accounts/dashboard.py).
 DASHBOARD_PANELS = ["consents.dashboard.panel"]
+
+# Evidence. The key that encrypts each organisation's signing certificate (PKCS#12) and its
+# password at rest; production must set it. TSA_URL: an RFC 3161 timestamp authority; when set,
+# signatures are PAdES B-T (trusted time), otherwise B-B.
+if DEBUG:
+    EVIDENCE_ENCRYPTION_KEY = env("EVIDENCE_ENCRYPTION_KEY", default="dev-evidence:" + SECRET_KEY)
+else:
+    EVIDENCE_ENCRYPTION_KEY = env("EVIDENCE_ENCRYPTION_KEY")
+TSA_URL = env("TSA_URL", default="")
+# Days an export's file is kept; the job row stays for the record.
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)

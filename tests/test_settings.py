@@ -23,6 +23,7 @@ def test_production_settings_pass_the_deployment_checklist(tmp_path):
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "LEDGER_HMAC_KEY": secrets.token_urlsafe(32),
+        "EVIDENCE_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "constancia.example",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "STATIC_ROOT": str(tmp_path / "static"),
