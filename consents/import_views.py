@@ -120,6 +120,7 @@ def _apply(request):
                 fileobj=fileobj,
                 imported_by=request.user,
                 filename=checked["filename"],
+                request=request,
             )
         except imports.ImportRefused as refused:
             return _render_report(request, refused.report)

@@ -725,6 +725,7 @@ def import_apply(
     imported_by: User | None,
     progress: Callable[[int, int], None] | None = None,
     filename: str | None = None,
+    request=None,
 ) -> ImportResult:
     """Check the file again, then record every row in one transaction, or nothing.
 
@@ -733,6 +734,7 @@ def import_apply(
     is derived from that SHA-256 and the row's line, so the same file imported twice records
     once: the second call returns ``already_imported`` and adds nothing.
     Raises ImportRefused (a ValidationError carrying the report) if any row is wrong.
+    ``request``, when the import comes from a page, puts its IP address on the audit entry.
     """
     sha256 = file_sha256(fileobj)
     filename = _filename(fileobj, filename)
@@ -751,6 +753,7 @@ def import_apply(
         audit_record(
             organisation=organisation,
             user=imported_by,
+            request=request,
             register="consentevent",
             action=AuditEntry.Action.RECORDED,
             object_repr=_("Import of %(file)s") % {"file": filename},

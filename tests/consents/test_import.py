@@ -483,7 +483,7 @@ def test_the_page_lists_the_errors_of_a_file_and_offers_no_import(client, dpo, n
 
 
 def test_the_dpo_checks_then_confirms_and_the_file_is_imported(
-    client, dpo, notice, import_url, settings
+    client, org, dpo, notice, import_url, settings
 ):
     client.force_login(dpo)
 
@@ -491,16 +491,19 @@ def test_the_dpo_checks_then_confirms_and_the_file_is_imported(
     sha256 = checked.context["report"].sha256
     assert b'name="apply"' in checked.content
     assert not ConsentEvent.objects.exists()
-    applied = client.post(import_url, {"apply": "1", "sha256": sha256})
+    applied = client.post(import_url, {"apply": "1", "sha256": sha256}, REMOTE_ADDR="203.0.113.7")
 
     assert applied.status_code == 200
     result = applied.context["result"]
     assert (result.events_recorded, result.first_sequence, result.last_sequence) == (4, 1, 4)
     assert b"#1 to #4" in applied.content
-    events = ConsentEvent.objects.filter(organisation=org_of(dpo))
+    events = ConsentEvent.objects.filter(organisation=org)
     assert events.count() == 4
     assert Proof.objects.first().note == f"Imported from legacy.csv, SHA-256 {sha256}"
     assert not list((settings.MEDIA_ROOT / "imports").rglob("*.csv"))
+    audit = AuditEntry.objects.get(register="consentevent", user=dpo)
+    assert audit.ip_address == "203.0.113.7"
+    assert {"field": "sha256", "new": sha256} in audit.changes
 
 
 def test_a_file_too_large_for_the_page_is_checked_but_not_imported_there(
@@ -539,7 +542,3 @@ def test_a_confirmation_naming_no_checked_file_records_nothing(client, dpo, noti
         response = client.post(import_url, {"apply": "1", "sha256": forged})
         assert response.status_code == 302
     assert not ConsentEvent.objects.exists()
-
-
-def org_of(user):
-    return user.memberships.get().organisation
