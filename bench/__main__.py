@@ -1,0 +1,118 @@
+"""python -m bench [seed|run|verify]: see bench/README.md.
+
+Without a command it seeds the full-size register (skipped when already there) and runs.
+"""
+
+import argparse
+import os
+import sys
+
+USAGE_DATABASE = (
+    "bench needs PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/constancia_bench "
+    "make bench (create and migrate that database first, see bench/README.md)"
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--org", default="bench", help="the organisation's slug (default bench)")
+    common.add_argument(
+        "--any-database",
+        action="store_true",
+        help="allow a database whose name does not contain 'bench' (it will be written to)",
+    )
+    sizes = argparse.ArgumentParser(add_help=False)
+    sizes.add_argument("--subjects", type=int, default=None, help="default 200000")
+    sizes.add_argument("--events", type=int, default=None, help="default 1000000")
+    sizes.add_argument(
+        "--small", action="store_true", help="quick preset: 20000 subjects, 100000 events"
+    )
+    measure = argparse.ArgumentParser(add_help=False)
+    measure.add_argument(
+        "--appends", type=int, default=2000, help="appends per writer case (default 2000)"
+    )
+    measure.add_argument(
+        "--writers", type=int, default=4, help="concurrent writers in the second case (default 4)"
+    )
+    measure.add_argument("--runs", type=int, default=50, help="requests per page (default 50)")
+    measure.add_argument(
+        "--skip-verify", action="store_true", help="do not recompute the whole chain"
+    )
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser(
+        "seed", parents=[common, sizes], help="create the organisation, subjects and ledger"
+    )
+    commands.add_parser("run", parents=[common, measure], help="measure and print the table")
+    commands.add_parser(
+        "verify", parents=[common], help="(used by run) verify the chain, print JSON"
+    )
+    commands.add_parser("all", parents=[common, sizes, measure], help="seed, then run (default)")
+    return parser
+
+
+def _setup(args) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        sys.exit(USAGE_DATABASE)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if "bench" not in name and not args.any_database:
+        sys.exit(
+            f"bench writes a large organisation into the database {name!r}: point DATABASE_URL "
+            "at a database whose name contains 'bench', or pass --any-database."
+        )
+
+
+def _sizes(args) -> dict:
+    from bench.seed import FULL, SMALL
+
+    sizes = dict(SMALL if args.small else FULL)
+    if args.subjects is not None:
+        sizes["subjects"] = args.subjects
+    if args.events is not None:
+        sizes["events"] = args.events
+    return sizes
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["all", *argv]
+    args = _parser().parse_args(argv)
+    _setup(args)
+
+    if args.command == "verify":
+        from bench.verify import verify_json
+
+        print(verify_json(slug=args.org))
+        return 0
+
+    from bench import run, seed
+
+    if args.command in ("seed", "all"):
+        seed.seed(slug=args.org, **_sizes(args), log=_log)
+    if args.command in ("run", "all"):
+        return run.run(
+            slug=args.org,
+            appends=args.appends,
+            writers=args.writers,
+            runs=args.runs,
+            verify=not args.skip_verify,
+            any_database=args.any_database,
+            log=_log,
+        )
+    return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""python -m bench run: measure the seeded organisation and print the table.
+
+1. Appends per second through consents.services.consent_record (one Decision per call), with one
+   writer and with several concurrent writers (threads, each on its own database connection).
+2. ledger_verify_chain over the whole organisation, in a child process: OK or BROKEN, time and
+   peak memory (ru_maxrss of that process).
+3. p50/p95/max of pages through django.test.Client, logged in as the organisation's DPO, and of
+   the ConsentState lookup of one (subject, purpose).
+4. EXPLAIN (ANALYZE) of the queries the register and the searches ran: index or sequential
+   scan, and the time PostgreSQL spent.
+"""
+
+import datetime
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from accounts.models import Organisation, User
+from consents import services
+from consents.models import (
+    Action,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    DataSubject,
+    LedgerHead,
+    NoticeVersion,
+    Purpose,
+)
+
+from .explain import explain_rows
+from .report import peak_rss_mb, summary_ms, table
+from .seed import dpo_email
+
+WARMUP = 3
+
+
+class Fixture:
+    """What the measurements need from the seeded organisation."""
+
+    def __init__(self, slug: str):
+        self.organisation = Organisation.objects.get(slug=slug)
+        self.dpo = User.objects.get(email=dpo_email(slug))
+        self.purposes = list(Purpose.objects.filter(organisation=self.organisation).order_by("pk"))
+        self.notices = {
+            n.language: n
+            for n in NoticeVersion.objects.filter(organisation=self.organisation).published()
+        }
+        self.rng = random.Random(20260)
+
+    def sample_subject_ids(self, count: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM consents_datasubject WHERE organisation_id = %s AND status = %s"
+                " ORDER BY random() LIMIT %s",
+                [self.organisation.pk, DataSubject.Status.ACTIVE.value, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def sample_states(self, count: int) -> list[tuple[int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT subject_id, purpose_id FROM consents_consentstate"
+                " WHERE organisation_id = %s ORDER BY random() LIMIT %s",
+                [self.organisation.pk, count],
+            )
+            return list(cursor.fetchall())
+
+
+def run(
+    *,
+    slug: str,
+    appends: int,
+    writers: int,
+    runs: int,
+    verify: bool,
+    any_database: bool,
+    log,
+) -> int:
+    organisation = Organisation.objects.filter(slug=slug).first()
+    head = LedgerHead.objects.filter(organisation=organisation).first() if organisation else None
+    if head is None or head.sequence == 0:
+        log(f"run: organisation {slug!r} has no ledger: run `python -m bench seed` first")
+        return 2
+    fixture = Fixture(slug)
+    started = time.monotonic()
+    rows = []
+    rows += _appends(fixture, appends=appends, writers=1, log=log)
+    rows += _appends(fixture, appends=appends, writers=writers, log=log)
+    verification = _verify(slug, any_database, log) if verify else None
+    if verification is not None:
+        rows.append(verification["row"])
+    rows += _pages(fixture, runs=runs, log=log)
+    plans = _plans(fixture)
+
+    print(_header(fixture))
+    print()
+    print(table(["measure", "runs", "p50 ms", "p95 ms", "max ms", "result"], rows, left=(0, 5)))
+    print()
+    print("EXPLAIN (ANALYZE) of the queries these pages ran on the large tables")
+    print(table(["page", "query", "plan", "ms"], plans, left=(0, 1, 2)))
+    log(f"run: done in {time.monotonic() - started:.0f} s")
+    return 0 if verification is None or verification["ok"] else 1
+
+
+def _header(fixture: Fixture) -> str:
+    """What was measured, and on what: figures from a busy machine mean little without its load."""
+    org = fixture.organisation
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0].split()[0]
+    counts = {
+        "subjects": DataSubject.objects.filter(organisation=org).count(),
+        "events": LedgerHead.objects.get(organisation=org).sequence,
+        "states": ConsentState.objects.filter(organisation=org).count(),
+    }
+    return (
+        f"Constancia bench {datetime.date.today():%Y-%m-%d}: organisation {org.slug!r}, "
+        + ", ".join(f"{value:,} {name}" for name, value in counts.items())
+        + f"; PostgreSQL {server}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        + "load average "
+        + " ".join(f"{load:.1f}" for load in os.getloadavg())
+    )
+
+
+# --- appends ------------------------------------------------------------------------------------
+
+
+def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> list[list[str]]:
+    """One Decision per consent_record call; the writers share the load and the chain head."""
+    org = fixture.organisation
+    pool = DataSubject.objects.in_bulk(fixture.sample_subject_ids(min(appends, 5000)))
+    subjects = list(pool.values())
+    jobs = []
+    for index in range(appends):
+        subject = subjects[index % len(subjects)]
+        purpose = fixture.rng.choice(fixture.purposes)
+        action = Action.GRANTED if fixture.rng.random() < 0.8 else Action.REFUSED
+        notice = fixture.notices[subject.preferred_language]
+        jobs.append((subject, services.Decision(purpose=purpose, action=action, notice=notice)))
+    # A few appends outside the clock: imports, caches and the first plans are not the figure.
+    for subject, decision in jobs[:WARMUP]:
+        services.consent_record(
+            organisation=org, subject=subject, decisions=[decision], channel=Channel.WHATSAPP
+        )
+
+    shares = [jobs[n::writers] for n in range(writers)]
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers + 1)
+
+    def writer(share, times):
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            for subject, decision in share:
+                begun = time.perf_counter()
+                services.consent_record(
+                    organisation=org,
+                    subject=subject,
+                    decisions=[decision],
+                    channel=Channel.WHATSAPP,
+                    recorded_by=fixture.dpo,
+                )
+                times.append(time.perf_counter() - begun)
+        except BaseException as error:  # reported below: a lost writer must not look fast
+            errors.append(error)
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=writer, args=(share, times), name=f"writer-{n}")
+        for n, (share, times) in enumerate(zip(shares, latencies, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    begun = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - begun
+    if errors:
+        raise RuntimeError(f"{len(errors)} writer(s) failed") from errors[0]
+    done = [t for times in latencies for t in times]
+    rate = len(done) / elapsed
+    label = "writer" if writers == 1 else "concurrent writers"
+    log(f"run: {len(done)} appends with {writers} {label}: {rate:.0f}/s")
+    return [
+        [f"append via consent_record, {writers} {label}", len(done), *summary_ms(done)]
+        + [f"{rate:,.0f} appends/s"]
+    ]
+
+
+# --- the whole chain ----------------------------------------------------------------------------
+
+
+def _verify(slug: str, any_database: bool, log) -> dict:
+    command = [sys.executable, "-m", "bench", "verify", "--org", slug]
+    if any_database:
+        command.append("--any-database")
+    log("run: verifying the whole chain in a child process")
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench verify failed:\n{completed.stderr}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    status = "OK" if result["ok"] else f"BROKEN at #{result['broken_sequence']}"
+    log(f"run: chain {status}, {result['events_checked']:,} events in {result['seconds']:.1f} s")
+    ms = f"{result['seconds'] * 1000:,.0f}"
+    grown = result["rss_peak_mb"] - result["rss_baseline_mb"]
+    return {
+        "ok": result["ok"],
+        "row": [
+            f"ledger_verify_chain, {result['events_checked']:,} events",
+            1,
+            ms,
+            ms,
+            ms,
+            f"{status}, {result['events_checked'] / result['seconds']:,.0f} events/s, peak RSS "
+            f"{result['rss_peak_mb']:.0f} MB (+{grown:.0f})",
+        ],
+    }
+
+
+# --- pages and lookups --------------------------------------------------------------------------
+
+
+def spoken_phone(subject: DataSubject) -> str:
+    """The number as someone types it from an old list: '0034 612 345 678'."""
+    national = str(subject.phone.national_number)
+    return f"00{subject.phone.country_code} {national[:3]} {national[3:6]} {national[6:]}"
+
+
+def _urls(fixture: Fixture, count: int) -> dict[str, list[str]]:
+    """Per measured page, the URLs of its runs (a different person or purpose each time)."""
+    slug = fixture.organisation.slug
+    register = reverse("consents:register", kwargs={"org_slug": slug})
+    subjects = reverse("consents:subjects", kwargs={"org_slug": slug})
+    people = list(DataSubject.objects.in_bulk(fixture.sample_subject_ids(count)).values())
+    while len(people) < count:
+        people += people
+    people = people[:count]
+    surnames = ["García", "Navarro", "Prieto", "Iglesias", "Cano"]
+    return {
+        "register, first page": [register] * count,
+        "register, purpose + state": [
+            register
+            + "?"
+            + urlencode(
+                {"purpose": fixture.purposes[n % len(fixture.purposes)].pk, "action": "granted"}
+            )
+            for n in range(count)
+        ],
+        "register, ?q=phone '0034 6xx ...'": [
+            register + "?" + urlencode({"q": spoken_phone(p)}) for p in people
+        ],
+        "people, ?q=phone '0034 6xx ...'": [
+            subjects + "?" + urlencode({"q": spoken_phone(p)}) for p in people
+        ],
+        "people, ?q=surname (icontains)": [
+            subjects + "?" + urlencode({"q": surnames[n % len(surnames)]}) for n in range(count)
+        ],
+        "subject page": [
+            reverse("consents:subject", kwargs={"org_slug": slug, "pk": p.pk}) for p in people
+        ],
+    }
+
+
+def _client(fixture: Fixture) -> Client:
+    client = Client()
+    client.force_login(fixture.dpo)
+    return client
+
+
+def _test_host():
+    # DEBUG off while measuring: no query log kept per request, as in production.
+    return override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False)
+
+
+def _pages(fixture: Fixture, *, runs: int, log) -> list[list[str]]:
+    rows = []
+    client = _client(fixture)
+    with _test_host():
+        for label, urls in _urls(fixture, runs + WARMUP).items():
+            times = []
+            for index, url in enumerate(urls):
+                begun = time.perf_counter()
+                response = client.get(url)
+                elapsed = time.perf_counter() - begun
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET {url} answered {response.status_code}")
+                if index >= WARMUP:
+                    times.append(elapsed)
+            log(f"run: {label}: p50 {summary_ms(times)[0]} ms")
+            rows.append([f"GET {label}", len(times), *summary_ms(times), ""])
+    times = []
+    for subject_id, purpose_id in fixture.sample_states(runs + WARMUP):
+        begun = time.perf_counter()
+        ConsentState.objects.get(subject=subject_id, purpose=purpose_id)
+        times.append(time.perf_counter() - begun)
+    times = times[WARMUP:]
+    rows.append(["ConsentState.objects.get(subject, purpose)", len(times), *summary_ms(times), ""])
+    rows.append(["peak RSS of this process", "", "", "", "", f"{peak_rss_mb():.0f} MB"])
+    return rows
+
+
+def _plans(fixture: Fixture) -> list[list[str]]:
+    """EXPLAIN (ANALYZE) the queries one request of each page ran, on the large tables."""
+    urls = _urls(fixture, 1)
+    wanted = [
+        "register, first page",
+        "register, purpose + state",
+        "register, ?q=phone '0034 6xx ...'",
+        "people, ?q=phone '0034 6xx ...'",
+        "people, ?q=surname (icontains)",
+    ]
+    client = _client(fixture)
+    rows = []
+    with _test_host():
+        for label in wanted:
+            with CaptureQueriesContext(connection) as captured:
+                client.get(urls[label][0])
+            rows += explain_rows(label, [q["sql"] for q in captured.captured_queries])
+    # The query ledger_verify_chain streams through a server-side cursor.
+    chain = ConsentEvent.objects.filter(organisation=fixture.organisation).order_by("sequence")
+    sql, params = chain.query.sql_with_params()
+    with connection.cursor() as cursor:
+        statement = cursor.cursor.mogrify(sql, params)
+    rows += explain_rows("ledger_verify_chain", [statement], as_cursor=True)
+    return rows
