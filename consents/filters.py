@@ -52,5 +52,6 @@ class ConsentRegisterFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         phone = try_parse_phone(value, self.organisation.country)
         if phone is not None:
-            return queryset.filter(subject__phone=phone)
+            # With the organisation, the (organisation, phone) unique index finds it directly.
+            return queryset.filter(subject__organisation=self.organisation, subject__phone=phone)
         return queryset.filter(subject__full_name__icontains=value.strip())

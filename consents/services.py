@@ -234,8 +234,11 @@ def consent_capture(
 def _lock_head(organisation: Organisation) -> LedgerHead:
     # Lock the chain head: two writers would otherwise both link to the same prev_hash and fork
     # the chain (or take the same sequence). On SQLite the IMMEDIATE transaction serialises writers.
-    LedgerHead.objects.get_or_create(organisation=organisation)
-    return LedgerHead.objects.select_for_update().get(organisation=organisation)
+    head = LedgerHead.objects.select_for_update().filter(organisation=organisation).first()
+    if head is None:
+        LedgerHead.objects.get_or_create(organisation=organisation)
+        head = LedgerHead.objects.select_for_update().get(organisation=organisation)
+    return head
 
 
 def _check_decision(decision: Decision, organisation: Organisation) -> None:
@@ -352,16 +355,15 @@ def consent_record(
         )
         event.hash = chain.event_hash(event.prev_hash, event.canonical())
         event.save(force_insert=True)
-        ConsentState.objects.update_or_create(
-            subject=subject,
-            purpose=decision.purpose,
-            defaults={
-                "organisation": organisation,
-                "event": event,
-                "action": event.action,
-                "captured_at": event.captured_at,
-            },
-        )
+        state = {"event": event, "action": event.action, "captured_at": event.captured_at}
+        # Writers of one organisation are serialised by the head lock, so update-then-insert
+        # cannot race; it saves the extra SELECT of update_or_create on every append.
+        if not ConsentState.objects.filter(subject=subject, purpose=decision.purpose).update(
+            **state
+        ):
+            ConsentState.objects.create(
+                organisation=organisation, subject=subject, purpose=decision.purpose, **state
+            )
         head.sequence, head.hash = event.sequence, event.hash
         events.append(event)
     head.save(update_fields=["sequence", "hash"])
