@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consents.tasks.verify_all_ledgers",
         "schedule": crontab(hour=3, minute=15),
     },
+    "expire-export-files-nightly": {
+        "task": "evidence.tasks.expire_export_files",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 CACHES = {
@@ -268,3 +272,12 @@ else:
 TSA_URL = env("TSA_URL", default="")
 # Days an export's file is kept; the job row stays for the record.
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)
+# A running job whose heartbeat is older than this is presumed dead and may be taken over.
+EXPORT_JOB_STALE_SECONDS = env.int("EXPORT_JOB_STALE_SECONDS", default=120)
+# Redis redelivers a task whose worker died without acknowledging it after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+# An evidence pack includes a signed certificate per subject up to this many subjects; above it,
+# certificates are produced on request per subject (rendering one takes about half a second).
+PACK_CERTIFICATE_LIMIT = env.int("PACK_CERTIFICATE_LIMIT", default=100)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("o/<slug:org_slug>/", include("consents.urls")),
+    path("o/<slug:org_slug>/", include("evidence.urls")),
 ]

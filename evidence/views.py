@@ -1,0 +1,147 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_for_org_or_404, org_view
+from accounts.services import audit_record
+from consents.models import DataSubject
+
+from . import jobs, verification
+from .forms import CertificateForm, CertificateUploadForm, PackForm, VerifyForm
+from .models import ExportJob, SigningCertificate
+from .packs import PackScope, subject_scope_filter
+
+
+@org_view("export")
+def export_list(request):
+    org = request.organisation
+    form = PackForm(request.POST or None, organisation=org)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scope = PackScope(
+            purposes=[p.code for p in data["purposes"]],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            subject_ids=subject_scope_filter(org, data["subjects"].splitlines()),
+        )
+        if data["subjects"].strip() and not scope.subject_ids:
+            form.add_error("subjects", _("None of these people is on record."))
+        else:
+            jobs.job_create(
+                organisation=org,
+                kind=ExportJob.Kind.PACK,
+                parameters=scope.to_parameters(),
+                requested_by=request.user,
+                description=scope.describe(),
+            )
+            messages.success(request, _("The evidence pack is being prepared."))
+            return redirect("evidence:exports", org_slug=org.slug)
+    page = Paginator(ExportJob.objects.filter(organisation=org).select_related("requested_by"), 25)
+    return render(
+        request,
+        "evidence/export_list.html",
+        {"form": form, "page": page.get_page(request.GET.get("page"))},
+    )
+
+
+@org_view("export")
+def export_status(request, pk):
+    """htmx: one job's row, polled while it runs."""
+    job = get_for_org_or_404(ExportJob, request.organisation, pk=pk)
+    return render(request, "evidence/includes/job_row.html", {"job": job})
+
+
+@org_view("export")
+def export_download(request, pk):
+    job = get_for_org_or_404(ExportJob, request.organisation, pk=pk)
+    if job.status != ExportJob.Status.DONE or not job.result or job.kind == ExportJob.Kind.IMPORT:
+        raise Http404("No file for this job")
+    audit_record(
+        organisation=request.organisation,
+        user=request.user,
+        request=request,
+        register="exportjob",
+        action="downloaded",
+        object_id=job.pk,
+        object_repr=f"{job.result_name} ({job.result_sha256[:12]}…)",
+    )
+    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result_name)
+
+
+@require_POST
+@org_view("export")
+def certificate_request(request, pk):
+    subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
+    form = CertificateForm(request.POST, organisation=request.organisation)
+    if not form.is_valid():
+        messages.error(request, _("Choose a purpose and a language."))
+        return redirect("consents:subject", org_slug=request.organisation.slug, pk=pk)
+    purpose = form.cleaned_data["purpose"]
+    jobs.job_create(
+        organisation=request.organisation,
+        kind=ExportJob.Kind.CERTIFICATE,
+        parameters={
+            "subject_id": subject.pk,
+            "purpose_id": purpose.pk if purpose else None,
+            "language": form.cleaned_data["language"],
+        },
+        requested_by=request.user,
+        description=f"{subject.full_name}" + (f" · {purpose.name}" if purpose else ""),
+    )
+    messages.success(request, _("The certificate is being prepared."))
+    return redirect("evidence:exports", org_slug=request.organisation.slug)
+
+
+@org_view("verify_ledger")
+def verify(request):
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        report = verification.verify_upload(organisation=request.organisation, uploaded=uploaded)
+        audit_record(
+            organisation=request.organisation,
+            user=request.user,
+            request=request,
+            register="exportjob",
+            action="recorded",
+            object_repr=_("Verified %(file)s: %(result)s")
+            % {"file": uploaded.name, "result": "OK" if report.ok else "FAILED"},
+        )
+    return render(request, "evidence/verify.html", {"form": form, "report": report})
+
+
+@org_view("manage_organisation")
+def signing_certificate(request):
+    from . import signing
+
+    org = request.organisation
+    form = CertificateUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        try:
+            if "generate" in request.POST:
+                signing.certificate_generate_self_signed(organisation=org, created_by=request.user)
+            elif form.is_valid():
+                upload = form.cleaned_data["pkcs12"]
+                if upload.size > settings.PROOF_MAX_BYTES:
+                    raise ValidationError(_("That file is too large for a certificate."))
+                signing.certificate_upload(
+                    organisation=org,
+                    pkcs12_data=upload.read(),
+                    password=form.cleaned_data["password"],
+                    uploaded_by=request.user,
+                )
+            else:
+                raise ValidationError(_("Choose a certificate file."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Evidence will now be signed with the new certificate."))
+            return redirect("evidence:signing", org_slug=org.slug)
+    certificates = SigningCertificate.objects.filter(organisation=org)
+    return render(request, "evidence/signing.html", {"form": form, "certificates": certificates})

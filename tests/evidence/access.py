@@ -1,0 +1,40 @@
+"""Who may open each page of evidence/urls.py (see tests/access.py)."""
+
+from django.core.files.base import ContentFile
+
+from evidence.models import ExportJob
+from tests.access import DPO, DPO_AUDITOR, Route, org_only
+from tests.consents.factories import DataSubjectFactory
+
+
+def _done_job(org) -> dict:
+    job = ExportJob.objects.create(
+        organisation=org,
+        kind=ExportJob.Kind.CERTIFICATE,
+        status=ExportJob.Status.DONE,
+        result_name="certificate.pdf",
+        result_sha256="0" * 64,
+        result_size=9,
+    )
+    job.result.save("certificate.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    return {"job": job.pk, "subject": DataSubjectFactory(organisation=org).pk}
+
+
+def _with(name):
+    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
+
+
+ROUTES = {
+    "exports": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "export_status": Route(allowed=DPO_AUDITOR, setup=_done_job, kwargs=_with("job")),
+    "export_download": Route(allowed=DPO_AUDITOR, setup=_done_job, kwargs=_with("job")),
+    "certificate": Route(
+        allowed=DPO_AUDITOR,
+        method="post",
+        setup=_done_job,
+        kwargs=_with("subject"),
+        data=lambda ctx: {"language": "es"},
+    ),
+    "verify": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "signing": Route(allowed=DPO, kwargs=org_only),
+}

@@ -1,0 +1,94 @@
+"""The job machinery: claimed once, taken over only when stale, results written atomically."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditEntry
+from evidence import jobs
+from evidence.models import ExportJob
+from evidence.tasks import run_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job(org, dpo):
+    return ExportJob.objects.create(
+        organisation=org, kind=ExportJob.Kind.CERTIFICATE, requested_by=dpo, description="test"
+    )
+
+
+def test_a_queued_job_is_claimed_exactly_once(job):
+    first = jobs.job_claim(job_id=job.pk, worker="a")
+    second = jobs.job_claim(job_id=job.pk, worker="b")
+    assert first is not None and first.claimed_by == "a" and first.attempts == 1
+    assert second is None
+
+
+def test_a_running_job_is_taken_over_only_once_its_heartbeat_is_stale(job, settings):
+    settings.EXPORT_JOB_STALE_SECONDS = 60
+    jobs.job_claim(job_id=job.pk, worker="a")
+    assert jobs.job_claim(job_id=job.pk, worker="b") is None
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
+    taken = jobs.job_claim(job_id=job.pk, worker="b")
+    assert taken.claimed_by == "b" and taken.attempts == 2
+
+
+def test_a_worker_that_lost_its_claim_can_neither_report_nor_finish(job, settings):
+    settings.EXPORT_JOB_STALE_SECONDS = 0
+    old = jobs.job_claim(job_id=job.pk, worker="a")
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=5))
+    jobs.job_claim(job_id=job.pk, worker="b")
+    with pytest.raises(jobs.ClaimLost):
+        jobs.job_progress(job=old, worker="a", done=1, total=2)
+    temp = jobs.temporary_result(old)
+    temp.write_bytes(b"half a result")
+    with pytest.raises(jobs.ClaimLost):
+        jobs.job_finish(job=old, worker="a", temp=temp, filename="x.pdf")
+    assert not temp.exists()
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.RUNNING and not job.result
+
+
+def test_finishing_moves_the_result_into_place_and_puts_the_export_on_record(job, dpo):
+    claimed = jobs.job_claim(job_id=job.pk, worker="a")
+    temp = jobs.temporary_result(claimed)
+    temp.write_bytes(b"%PDF-1.7 result")
+    done = jobs.job_finish(job=claimed, worker="a", temp=temp, filename="certificate.pdf")
+    assert done.status == ExportJob.Status.DONE and not temp.exists()
+    assert done.result.read() == b"%PDF-1.7 result"
+    assert done.result_size == 15 and len(done.result_sha256) == 64
+    assert done.expires_at > timezone.now()
+    entry = AuditEntry.objects.get(action="exported")
+    assert entry.user == dpo and entry.register == "exportjob"
+
+
+def test_expired_files_are_deleted_and_the_job_row_stays(job):
+    claimed = jobs.job_claim(job_id=job.pk, worker="a")
+    temp = jobs.temporary_result(claimed)
+    temp.write_bytes(b"data")
+    done = jobs.job_finish(job=claimed, worker="a", temp=temp, filename="c.pdf")
+    path = done.result.path
+    assert jobs.jobs_expire_files(now=timezone.now() + timedelta(days=365)) == 1
+    done.refresh_from_db()
+    assert done.result_expired and not done.result and done.status == ExportJob.Status.DONE
+    import os
+
+    assert not os.path.exists(path)
+
+
+def test_a_finished_job_delivered_again_is_left_alone(job):
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE)
+    assert run_job.apply(args=[job.pk]).get() == "nothing to do"
+    job.refresh_from_db()
+    assert job.attempts == 0
+
+
+def test_a_job_whose_runner_fails_is_marked_failed_with_the_reason(job):
+    job.parameters = {"subject_id": 999999}
+    job.save()
+    assert run_job.apply(args=[job.pk]).get() == "failed"
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and "DoesNotExist" in job.error
