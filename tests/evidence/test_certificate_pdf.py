@@ -248,7 +248,7 @@ def test_a_png_proof_appears_as_a_thumbnail(history):
     pdf = certificate_pdf(subject=history["subject"], sign=False)
 
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        images = [image for page in document.pages for image in page.images.values()]
+        images = [image for page in document.pages for image in page.get_images().values()]
 
     assert images
     width = max(int(image.Width) for image in images)
