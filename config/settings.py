@@ -275,8 +275,11 @@ EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)
 # A running job whose heartbeat is older than this is presumed dead and may be taken over.
 EXPORT_JOB_STALE_SECONDS = env.int("EXPORT_JOB_STALE_SECONDS", default=120)
 # Redis redelivers a task whose worker died without acknowledging it after this many seconds.
+# Workers sweep for such orphaned tasks about every interval x throttle seconds (kombu defaults).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
 # An evidence pack includes a signed certificate per subject up to this many subjects; above it,
 # certificates are produced on request per subject (rendering one takes about half a second).

@@ -36,7 +36,8 @@ class CaptureForm(forms.Form):
         label=_("Phone number"),
         max_length=40,
         widget=forms.TextInput(
-            attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}
+            # Numbers read left to right in Arabic pages too.
+            attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True, "dir": "ltr"}
         ),
     )
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -235,11 +236,14 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
     proof_shas: set[str] = set()
     counts = {"granted": 0, "withdrawn": 0, "refused": 0}
 
-    with pack.open("records.csv") as csv_out, pack.open("records.json") as json_out:
+    # A ZIP takes one member at a time: the CSV streams into it while the JSON streams to a
+    # temporary file beside it, copied in afterwards. Memory stays flat whatever the scope.
+    json_temp = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with-block below)
+    with pack.open("records.csv") as csv_out:
         text_csv = io.TextIOWrapper(csv_out, encoding="utf-8", newline="", write_through=True)
         writer = csv.DictWriter(text_csv, fieldnames=RECORD_FIELDS)
         writer.writeheader()
-        json_out.write(b"[\n")
+        json_temp.write(b"[\n")
         rows = (
             events.select_related("purpose", "recorded_by", "notice_version", "confirms")
             .order_by("sequence")
@@ -249,7 +253,7 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
             record = _record(event)
             writer.writerow({k: _csv_safe(v) for k, v in record.items()})
             prefix = b",\n" if done > 1 else b""
-            json_out.write(prefix + json.dumps(record, ensure_ascii=False).encode("utf-8"))
+            json_temp.write(prefix + json.dumps(record, ensure_ascii=False).encode("utf-8"))
             counts[event.action] += 1
             entry = subjects.setdefault(event.subject_id, {"events": 0, "purposes": set()})
             entry["events"] += 1
@@ -259,8 +263,12 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
                     proof_shas.add(digest["sha256"])
             if progress and done % 2000 == 0:
                 progress(done, total)
-        json_out.write(b"\n]\n")
+        json_temp.write(b"\n]\n")
         text_csv.detach()
+    json_temp.seek(0)
+    with json_temp, pack.open("records.json") as out:
+        for block in iter(lambda: json_temp.read(1024 * 1024), b""):
+            out.write(block)
 
     with pack.open("subjects.csv") as out:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)

@@ -121,3 +121,14 @@ def _sqlite_ledger_guards(request):
     yield
     if transactional:
         db_guards.remove(connection)
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English: a request in Spanish or Arabic leaves its language active in
+    the thread, which would translate the messages the next test reads."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -236,12 +236,12 @@ def test_a_member_of_two_organisations_switches_between_them(client, org, other_
 
     clinic = client.get("/o/clinic/")
     assert clinic.context["organisation"] == org
-    assert f'<h1 class="h3 mb-0">{org.legal_name}</h1>' in clinic.content.decode()
+    assert f'<h1 class="h3 mb-0" dir="auto">{org.legal_name}</h1>' in clinic.content.decode()
     assert client.get("/")["Location"] == "/o/clinic/"
 
     other = client.get("/o/other/")
     assert other.context["organisation"] == other_org
-    assert f'<h1 class="h3 mb-0">{other_org.legal_name}</h1>' in other.content.decode()
+    assert f'<h1 class="h3 mb-0" dir="auto">{other_org.legal_name}</h1>' in other.content.decode()
     assert client.get("/")["Location"] == "/o/other/"
 
 
