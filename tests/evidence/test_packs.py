@@ -1,0 +1,229 @@
+"""Evidence packs: what an inquiry receives, checked with public tools and our verification."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from PIL import Image
+
+from consents import services
+from consents.models import Action, Channel
+from consents.uploads import inspect_upload
+from evidence.packs import PackScope, build_pack
+from evidence.verification import verify_upload
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+
+pytestmark = pytest.mark.django_db
+
+
+def png():
+    out = io.BytesIO()
+    Image.new("RGB", (6, 6), "red").save(out, format="PNG")
+    return SimpleUploadedFile("firma.png", out.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def register(org, staff):
+    """Two purposes; marketing events in October and in November, one with a photo proof."""
+    marketing = PurposeFactory(organisation=org, code="marketing", name="Promociones")
+    documents = PurposeFactory(organisation=org, code="documents", name="Documentos")
+    notice = published_notice(purposes=[marketing, documents])
+    tz = timezone.get_current_timezone()
+    people = [
+        DataSubjectFactory(organisation=org, full_name=name)
+        for name in ("Lucía Pérez", "مريم العلوي", "Jordi Puig")
+    ]
+    proof = services.proof_create(
+        organisation=org, subject=people[0], quote="Sí, acepto", files=[inspect_upload(png())]
+    )
+    for day, subject, purpose in [
+        (datetime(2026, 10, 5, 10, tzinfo=tz), people[0], marketing),
+        (datetime(2026, 11, 3, 12, tzinfo=tz), people[1], marketing),
+        (datetime(2026, 11, 4, 9, tzinfo=tz), people[2], documents),
+    ]:
+        services.consent_record(
+            organisation=org,
+            subject=subject,
+            decisions=[services.Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+            captured_at=day,
+            recorded_by=staff,
+            proof=proof if subject == people[0] else None,
+        )
+    return {"people": people, "marketing": marketing}
+
+
+def build(org, tmp_path, scope):
+    path = tmp_path / "pack.zip"
+    manifest = build_pack(organisation=org, scope=scope, path=path)
+    return path, manifest
+
+
+def test_a_pack_for_a_purpose_over_a_date_range_holds_exactly_those_events(org, register, tmp_path):
+    scope = PackScope(
+        purposes=["marketing"],
+        date_from=datetime(2026, 11, 1).date(),
+        date_to=datetime(2026, 11, 30).date(),
+    )
+    path, manifest = build(org, tmp_path, scope)
+    with zipfile.ZipFile(path) as pack:
+        names = set(pack.namelist())
+        records = json.loads(pack.read("records.json"))
+        rows = list(csv.DictReader(io.StringIO(pack.read("records.csv").decode())))
+        subjects = pack.read("subjects.csv").decode()
+    assert [r["sequence"] for r in records] == [2] and rows[0]["sequence"] == "2"
+    assert "مريم العلوي" in subjects and "Lucía" not in subjects
+    assert {"summary.pdf", "manifest.json", "SHA256SUMS", "VERIFY.txt"} <= names
+    assert {
+        "signer-certificate.pem",
+        f"certificates/subject-{register['people'][1].pk}.pdf",
+    } <= names
+    assert manifest["events"] == 1 and manifest["ledger"]["ok"]
+
+
+def test_sha256sum_accepts_the_manifest_and_the_signed_summary_validates(org, register, tmp_path):
+    path, _ = build(org, tmp_path, PackScope())
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as pack:
+        pack.extractall(folder)
+        assert any(n.startswith("proofs/") and n.endswith(".png") for n in pack.namelist())
+    if shutil.which("sha256sum"):
+        result = subprocess.run(
+            ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count(": OK") == len(result.stdout.splitlines())
+    with open(path, "rb") as handle:
+        report = verify_upload(
+            organisation=org, uploaded=SimpleUploadedFile("p.zip", handle.read())
+        )
+    assert report.ok, [(c.label, c.detail) for c in report.checks if not c.ok]
+
+
+def test_a_modified_file_in_the_pack_fails_verification(org, register, tmp_path):
+    path, _ = build(org, tmp_path, PackScope())
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "records.csv":
+                data = data.replace(b"whatsapp", b"in_person", 1)
+            target.writestr(item, data)
+    report = verify_upload(
+        organisation=org, uploaded=SimpleUploadedFile("t.zip", tampered.read_bytes())
+    )
+    assert not report.ok
+    failed = [c.detail for c in report.checks if not c.ok]
+    assert any("records.csv was changed" in d for d in failed)
+
+
+def test_an_older_pack_still_verifies_after_new_events(org, register, tmp_path, staff):
+    path, _ = build(org, tmp_path, PackScope())
+    services.consent_withdraw(
+        organisation=org,
+        subject=register["people"][0],
+        purpose=register["marketing"],
+        channel=Channel.WHATSAPP,
+        recorded_by=staff,
+    )
+    report = verify_upload(
+        organisation=org, uploaded=SimpleUploadedFile("p.zip", path.read_bytes())
+    )
+    assert report.ok
+
+
+def test_the_pack_command_writes_the_same_pack_from_the_command_line(org, register, tmp_path):
+    output = tmp_path / "cli.zip"
+    call_command(
+        "export_pack",
+        "--org",
+        org.slug,
+        "--purpose",
+        "marketing",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+        "-o",
+        str(output),
+    )
+    with zipfile.ZipFile(output) as pack:
+        assert [r["sequence"] for r in json.loads(pack.read("records.json"))] == [1]
+    with pytest.raises(CommandError, match="Unknown purpose"):
+        call_command("export_pack", "--org", org.slug, "--purpose", "nope", "-o", str(output))
+    with pytest.raises(CommandError, match="before"):
+        call_command(
+            "export_pack",
+            "--org",
+            org.slug,
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-11-01",
+            "-o",
+            str(output),
+        )
+
+
+def test_the_certificate_command_finds_the_person_by_phone(org, register, tmp_path):
+    subject = register["people"][2]
+    output = tmp_path / "c.pdf"
+    call_command(
+        "export_certificate",
+        "--org",
+        org.slug,
+        "--subject",
+        subject.phone.as_national,
+        "-o",
+        str(output),
+    )
+    assert output.read_bytes().startswith(b"%PDF-")
+    report = verify_upload(
+        organisation=org, uploaded=SimpleUploadedFile("c.pdf", output.read_bytes())
+    )
+    assert report.ok, [(c.label, c.detail) for c in report.checks if not c.ok]
+    with pytest.raises(CommandError, match="No person"):
+        call_command("export_certificate", "--org", org.slug, "--subject", "600000000", "-o", "x")
+
+
+def test_a_certificate_with_one_changed_byte_fails_verification(org, register, tmp_path):
+    output = tmp_path / "c.pdf"
+    call_command(
+        "export_certificate",
+        "--org",
+        org.slug,
+        "--subject",
+        str(register["people"][0].pk),
+        "-o",
+        str(output),
+    )
+    data = bytearray(output.read_bytes())
+    position = data.index(b"/Contents", len(data) // 3)  # inside the signed page content
+    data[position + 1] ^= 0x01
+    report = verify_upload(organisation=org, uploaded=SimpleUploadedFile("c.pdf", bytes(data)))
+    assert not report.ok
+
+
+def test_files_past_their_retention_expire_but_the_job_stays(org, register, dpo):
+    from evidence import jobs
+    from evidence.models import ExportJob
+
+    job = ExportJob.objects.create(
+        organisation=org, kind=ExportJob.Kind.PACK, parameters=PackScope().to_parameters()
+    )
+    from evidence.tasks import run_job
+
+    assert run_job.apply(args=[job.pk]).get() == "done"
+    job.refresh_from_db()
+    assert job.result and job.status == "done"
+    assert jobs.jobs_expire_files(now=timezone.now() + timedelta(days=31)) == 1
+    job.refresh_from_db()
+    assert job.result_expired and job.status == "done"
