@@ -5,8 +5,10 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -227,3 +229,31 @@ def test_files_past_their_retention_expire_but_the_job_stays(org, register, dpo)
     assert jobs.jobs_expire_files(now=timezone.now() + timedelta(days=31)) == 1
     job.refresh_from_db()
     assert job.result_expired and job.status == "done"
+
+
+def test_the_public_pyhanko_command_accepts_the_signed_summary(org, register, tmp_path):
+    pyhanko = shutil.which("pyhanko") or str(Path(sys.executable).parent / "pyhanko")
+    if not Path(pyhanko).exists():
+        pytest.skip("pyhanko-cli is not installed (pip install pyhanko-cli)")
+    path, _ = build(org, tmp_path, PackScope())
+    with zipfile.ZipFile(path) as pack:
+        pack.extract("summary.pdf", tmp_path)
+        pack.extract("signer-certificate.pem", tmp_path)
+    command = [
+        pyhanko,
+        "sign",
+        "validate",
+        "--trust",
+        "signer-certificate.pem",
+        "--trust-replace",
+        "summary.pdf",
+    ]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "INTACT:TRUSTED" in result.stdout
+    summary = tmp_path / "summary.pdf"
+    data = bytearray(summary.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    summary.write_bytes(bytes(data))
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode != 0 and "INTACT:TRUSTED" not in result.stdout
