@@ -1,0 +1,36 @@
+"""A fixed-window rate limit on the shared cache (Redis in production, local memory otherwise).
+
+Public pages (personal consent links, group invites) take no login, so each is limited per
+client IP and per token: a guessing run or a flood gets a clear "try again later" page instead of
+reaching the ledger.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    count: int
+    seconds: int
+
+
+def hit(limit: Limit, key: str) -> bool:
+    """Count one request; False once ``key`` has used up ``limit`` in the current window."""
+    window = int(time.time() // limit.seconds)
+    cache_key = f"ratelimit:{limit.scope}:{key}:{window}"
+    if cache.add(cache_key, 1, timeout=limit.seconds + 5):
+        return True
+    try:
+        used = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=limit.seconds + 5)
+        used = 1
+    return used <= limit.count
+
+
+def retry_after(limit: Limit) -> int:
+    return limit.seconds - int(time.time() % limit.seconds)

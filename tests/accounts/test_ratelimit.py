@@ -1,0 +1,23 @@
+import pytest
+from django.core.cache import cache
+
+from accounts.ratelimit import Limit, hit, retry_after
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_key_is_refused_once_it_used_its_window_and_others_are_not():
+    limit = Limit("test", count=3, seconds=60)
+    assert [hit(limit, "1.2.3.4") for _ in range(4)] == [True, True, True, False]
+    assert hit(limit, "5.6.7.8") is True
+    assert 0 < retry_after(limit) <= 60
+
+
+def test_scopes_do_not_share_counters():
+    assert hit(Limit("a", 1, 60), "k") and not hit(Limit("a", 1, 60), "k")
+    assert hit(Limit("b", 1, 60), "k")
