@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_members": DPO,
     "manage_purposes": DPO,
     "import_consents": DPO,
+    # WhatsApp groups: the DPO sets them up, staff keep their members in step.
+    "manage_groups": DPO,
+    "manage_group_members": DPO_STAFF,
 }
 
 

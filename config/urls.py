@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
     path("o/<slug:org_slug>/", include("consents.urls")),
     path("o/<slug:org_slug>/", include("evidence.urls")),
 ]
