@@ -221,6 +221,17 @@ MAX_ROSTER_LINES = 5000
 ROSTER_CATEGORIES = ("valid", "withdrawn", "no_consent", "unknown", "missing", "unreadable")
 
 
+# WhatsApp copies numbers wrapped in direction marks and with no-break spaces,
+# and people write the prefix in brackets: "(+34) 600…". Both are tidied before parsing.
+_INVISIBLE = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BRACKETED_PREFIX = re.compile(r"^\((\+?\d{1,4})\)")
+
+
+def _tidy(cell: str) -> str:
+    cell = _INVISIBLE.sub("", cell).replace("\xa0", " ").strip().strip('"').strip()
+    return _BRACKETED_PREFIX.sub(r"\1", cell)
+
+
 @dataclass
 class RosterReading:
     numbers: list = field(default_factory=list)
@@ -238,7 +249,7 @@ def roster_parse(*, text: str, region: str) -> RosterReading:
     for line in lines:
         found = None
         for cell in _CELL_SPLIT.split(line):
-            found = try_parse_phone(cell.strip().strip('"'), region)
+            found = try_parse_phone(_tidy(cell), region)
             if found is not None:
                 break
         if found is None:
