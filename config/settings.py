@@ -262,6 +262,15 @@ else:
     LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY")
 # Largest proof file accepted (bytes); larger uploads are refused with a message.
 PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Self-service consent links (/c/<token>/, no login). CONSENT_LINK_DAYS: validity of a new link.
+# The public pages are rate-limited per client IP and per token (accounts.ratelimit); override with
+# CONSENT_RATE_GET_PER_IP (GETs a minute, default 30), CONSENT_RATE_POST_PER_IP (POSTs a minute,
+# default 10) and CONSENT_RATE_PER_TOKEN (requests an hour on one link, default 60).
+CONSENT_LINK_DAYS = env.int("CONSENT_LINK_DAYS", default=30)
+CONSENT_RATE_GET_PER_IP = env.int("CONSENT_RATE_GET_PER_IP", default=30)
+CONSENT_RATE_POST_PER_IP = env.int("CONSENT_RATE_POST_PER_IP", default=10)
+CONSENT_RATE_PER_TOKEN = env.int("CONSENT_RATE_PER_TOKEN", default=60)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
-    path("o/<slug:org_slug>/", include("consents.urls")),
+    # consents.urls holds its organisation pages (/o/<org_slug>/...) and the public /c/<token>/.
+    path("", include("consents.urls")),
     path("o/<slug:org_slug>/", include("evidence.urls")),
 ]

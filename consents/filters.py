@@ -1,8 +1,9 @@
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Action, Channel, ConsentState, Purpose
+from .models import Action, Channel, ConsentEvent, ConsentState, Purpose
 from .phones import try_parse_phone
 
 
@@ -23,6 +24,15 @@ class ConsentRegisterFilter(django_filters.FilterSet):
     recorded_by = django_filters.ChoiceFilter(
         label=_("Recorded by"), field_name="event__recorded_by", empty_label=_("Anyone")
     )
+    confirmation = django_filters.ChoiceFilter(
+        label=_("Confirmation by the person"),
+        choices=[
+            ("confirmed", _("confirmed by the person")),
+            ("awaiting", _("awaiting confirmation")),
+        ],
+        empty_label=_("Any"),
+        method="by_confirmation",
+    )
     since = django_filters.DateFilter(
         label=_("From"),
         field_name="captured_at",
@@ -38,7 +48,16 @@ class ConsentRegisterFilter(django_filters.FilterSet):
 
     class Meta:
         model = ConsentState
-        fields = ["q", "purpose", "action", "channel", "recorded_by", "since", "until"]
+        fields = [
+            "q",
+            "purpose",
+            "action",
+            "channel",
+            "recorded_by",
+            "confirmation",
+            "since",
+            "until",
+        ]
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,3 +74,12 @@ class ConsentRegisterFilter(django_filters.FilterSet):
             # With the organisation, the (organisation, phone) unique index finds it directly.
             return queryset.filter(subject__organisation=self.organisation, subject__phone=phone)
         return queryset.filter(subject__full_name__icontains=value.strip())
+
+    def by_confirmation(self, queryset, name, value):
+        """Double opt-in of staff-logged consent: granted states whose event the person confirmed
+        (the state now points at the confirmation, or a confirmation points at it) or not."""
+        confirmed = Exists(ConsentEvent.objects.filter(confirms=OuterRef("event")))
+        granted = queryset.filter(action=Action.GRANTED)
+        if value == "confirmed":
+            return granted.filter(Q(event__confirms__isnull=False) | confirmed)
+        return granted.filter(event__by_subject=False).exclude(confirmed)

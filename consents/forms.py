@@ -208,3 +208,80 @@ class NoticeForm(forms.ModelForm):
             self.instance.validate_constraints()
         except ValidationError as error:
             self._update_errors(error)
+
+
+class PublicConsentForm(forms.Form):
+    """What a person ticks on their consent link. The rules live in consents.services.
+
+    Rendered by templates/consents/public/includes/consent_form.html, not by crispy: the same
+    markup serves the groups invite page.
+    """
+
+    purposes = forms.TypedMultipleChoiceField(
+        label=_("Purposes"),
+        coerce=int,
+        required=True,
+        error_messages={"required": _("Tick at least one purpose.")},
+    )
+    full_name = forms.CharField(label=_("Your full name"), max_length=200, required=False)
+    phone = forms.CharField(
+        label=_("Your WhatsApp number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "dir": "ltr"}),
+    )
+
+    def __init__(self, *args, link, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = {c.purpose.pk: c for c in choices}
+        self.fields["purposes"].choices = [
+            (c.purpose.pk, c.purpose.name) for c in choices if c.can_tick
+        ]
+        self.asks_identity = link.subject_id is None
+        if self.asks_identity:
+            self.fields["full_name"].required = True
+            self.fields["phone"].required = True
+        else:
+            del self.fields["full_name"], self.fields["phone"]
+
+    def decisions(self):
+        from .services import Decision
+
+        return [
+            Decision(
+                purpose=self.choices[pk].purpose,
+                action=Action.GRANTED,
+                notice=self.choices[pk].notice,
+            )
+            for pk in self.cleaned_data["purposes"]
+        ]
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, error)
+
+
+class GenericLinkForm(forms.Form):
+    """A poster's link: which purposes it asks for and how long it works."""
+
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=120,
+        required=False,
+        help_text=_("Where the poster hangs, e.g. “Reception”."),
+    )
+    purposes = forms.ModelMultipleChoiceField(
+        label=_("Purposes"), queryset=Purpose.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=366, initial=settings.CONSENT_LINK_DAYS
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].queryset = Purpose.objects.filter(
+            organisation=organisation, active=True
+        )

@@ -12,6 +12,7 @@ Invariants (ARCHITECTURE.md 2-5, 7):
 
 import datetime
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -485,3 +486,85 @@ class IntegrityCheck(models.Model):
     def __str__(self):
         status = "OK" if self.ok else "BROKEN"
         return f"{self.organisation_id} {self.checked_at:%Y-%m-%d %H:%M} {status}"
+
+
+def new_link_token() -> str:
+    # 24 random bytes (192 bits), URL-safe: a link cannot be guessed or enumerated.
+    return secrets.token_urlsafe(24)
+
+
+def default_link_expiry():
+    return timezone.now() + datetime.timedelta(days=settings.CONSENT_LINK_DAYS)
+
+
+class ConsentLinkQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ConsentLink(models.Model):
+    """A link a person opens (no login) to give, confirm or withdraw their own consent.
+
+    Personal: one person's link, sent to them (WhatsApp button or QR); it shows their choices and
+    lets them withdraw in one click (GDPR Art. 7(3)). Generic: a poster's link, for anyone; the
+    person types name and number, and the page never shows anything about a number typed.
+    """
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", _("Personal")
+        GENERIC = "generic", _("Generic (poster)")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="consent_links"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_link_token, editable=False)
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.PROTECT, null=True, blank=True, related_name="consent_links"
+    )
+    purposes = models.ManyToManyField(Purpose, related_name="+", verbose_name=_("purposes"))
+    label = models.CharField(_("label"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), default=default_link_expiry)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ConsentLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent link")
+        verbose_name_plural = _("consent links")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="personal") & models.Q(subject__isnull=False))
+                | (models.Q(kind="generic") & models.Q(subject__isnull=True)),
+                name="consent_link_kind_matches_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "kind", "-created_at"], name="link_org_kind"),
+            models.Index(fields=["subject", "-created_at"], name="link_subject"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} link {self.pk}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_revoked and not self.is_expired

@@ -1,5 +1,6 @@
 """Reads of the consent register that more than one page needs."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Q
@@ -88,3 +89,53 @@ def dashboard_figures(organisation):
         "events_this_week": [(label, this_week.get(value, 0)) for value, label in Action.choices],
         "last_check": organisation.integrity_checks.first(),
     }
+
+
+def notice_to_show(purpose, language: str):
+    """The current notice for a purpose in ``language``; else in the organisation's language;
+    else the latest published in any language (a person is never asked without one)."""
+    notices = NoticeVersion.objects
+    return (
+        notices.current_for(purpose, language)
+        or notices.current_for(purpose, purpose.organisation.default_language)
+        or notices.published().filter(purposes=purpose).order_by("-published_at", "-pk").first()
+    )
+
+
+@dataclass
+class PublicChoice:
+    """One purpose as a person sees it on their consent page (templates/consents/public/)."""
+
+    purpose: Purpose
+    notice: NoticeVersion | None
+    state: ConsentState | None = None
+
+    @property
+    def granted(self) -> bool:
+        return self.state is not None and self.state.action == Action.GRANTED
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Staff logged the person's consent; the person has not confirmed it yet."""
+        return self.granted and not self.state.event.by_subject
+
+    @property
+    def can_tick(self) -> bool:
+        return not self.granted or self.awaiting_confirmation
+
+
+def public_choices(*, link, language: str, subject=None) -> list[PublicChoice]:
+    """The link's purposes (and any other purpose the person has granted, so that they can
+    withdraw it too) with the notice in their language and, for a personal link, their state."""
+    purposes = {p.pk: p for p in link.purposes.filter(active=True)}
+    states = {}
+    if subject is not None:
+        states = {
+            s.purpose_id: s
+            for s in ConsentState.objects.filter(subject=subject).select_related("purpose", "event")
+        }
+        for state in states.values():
+            if state.action == Action.GRANTED:
+                purposes.setdefault(state.purpose_id, state.purpose)
+    ordered = sorted(purposes.values(), key=lambda p: (p.name, p.pk))
+    return [PublicChoice(p, notice_to_show(p, language), states.get(p.pk)) for p in ordered]

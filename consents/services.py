@@ -6,8 +6,9 @@ when, how, what the person was told and the proof, and is chained to the one bef
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,6 +23,7 @@ from .models import (
     Action,
     Channel,
     ConsentEvent,
+    ConsentLink,
     ConsentState,
     DataSubject,
     GivenBy,
@@ -555,3 +557,193 @@ def consent_state_rebuild(*, organisation: Organisation) -> int:
         batch_size=2000,
     )
     return len(latest)
+
+
+# --- self-service consent links -------------------------------------------------------------
+
+
+def consent_link_create(
+    *,
+    organisation: Organisation,
+    created_by: User | None,
+    subject: DataSubject | None = None,
+    purposes: list[Purpose] | None = None,
+    days: int | None = None,
+    label: str = "",
+) -> ConsentLink:
+    """A link the person opens to consent, confirm or withdraw themself (GDPR Art. 7(1), 7(3)).
+
+    With ``subject``, a personal link (default purposes: every active purpose of the
+    organisation); without, a generic link for posters, which needs its purposes.
+    """
+    if subject is not None:
+        if subject.organisation_id != organisation.pk:
+            raise ValidationError(_("Unknown person."))
+        if subject.status == DataSubject.Status.BLOCKED:
+            raise ValidationError(
+                _("This person's data is blocked (erasure requested): nothing can be recorded.")
+            )
+    if purposes is None and subject is not None:
+        purposes = list(Purpose.objects.filter(organisation=organisation, active=True))
+    purposes = list(purposes or [])
+    if not purposes:
+        raise ValidationError(_("Choose at least one purpose."))
+    if any(p.organisation_id != organisation.pk or not p.active for p in purposes):
+        raise ValidationError(_("Unknown purpose."))
+    days = settings.CONSENT_LINK_DAYS if days is None else days
+    if not 1 <= days <= 366:
+        raise ValidationError(_("A link is valid for 1 to 366 days."))
+    now = timezone.now()
+    link = ConsentLink(
+        organisation=organisation,
+        kind=ConsentLink.Kind.PERSONAL if subject else ConsentLink.Kind.GENERIC,
+        subject=subject,
+        label=label.strip()[:120],
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    link.full_clean()
+    with transaction.atomic():
+        link.save()
+        link.purposes.set(purposes)
+    return link
+
+
+def consent_link_for_subject(*, subject: DataSubject, created_by: User | None) -> ConsentLink:
+    """The person's active personal link, or a new one: one link to send, not one per send."""
+    link = (
+        ConsentLink.objects.active()
+        .filter(subject=subject, kind=ConsentLink.Kind.PERSONAL)
+        .order_by("-created_at")
+        .first()
+    )
+    return link or consent_link_create(
+        organisation=subject.organisation, created_by=created_by, subject=subject
+    )
+
+
+def consent_link_revoke(*, link: ConsentLink, revoked_by: User | None = None) -> ConsentLink:
+    """The link stops working at once (a lost phone, a poster taken down). Events stay."""
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+def _link_usable(link: ConsentLink) -> None:
+    if not link.is_active:
+        raise ValidationError(_("This link is no longer valid."), code="link_inactive")
+
+
+@transaction.atomic
+def public_consent_submit(
+    *,
+    link: ConsentLink,
+    decisions: list[Decision],
+    language: str,
+    full_name: str | None = None,
+    phone: str | None = None,
+    ip_address: str | None,
+    user_agent: str,
+    channel: str = Channel.WEB_FORM,
+) -> list[ConsentEvent]:
+    """The person ticks purposes on their link: one granted event per purpose, by the person.
+
+    GDPR Art. 4(11) and 7(1): a clear affirmative act (nothing pre-ticked), per purpose, with the
+    notice version shown in their language, their IP address and browser as proof. On a personal
+    link a purpose staff logged (by_subject=False) is confirmed instead: a granted event that
+    ``confirms`` the staff event (double opt-in). A purpose already granted by the person records
+    nothing. A generic link finds or creates the person by the phone typed and never tells the
+    visitor whether the number was known; a blocked person records nothing, silently.
+    """
+    from .phones import parse_phone
+    from .selectors import notice_to_show
+
+    _link_usable(link)
+    organisation = link.organisation
+    if not decisions:
+        raise ValidationError(_("Tick at least one purpose."))
+    allowed = set(link.purposes.values_list("pk", flat=True))
+    subject = link.subject
+    if subject is not None:
+        allowed |= set(
+            ConsentState.objects.filter(subject=subject, action=Action.GRANTED).values_list(
+                "purpose_id", flat=True
+            )
+        )
+    for decision in decisions:
+        if decision.purpose.pk not in allowed or decision.action != Action.GRANTED:
+            raise ValidationError(_("Unknown purpose."))
+    if subject is None:
+        if not (full_name or "").strip():
+            raise ValidationError({"full_name": _("Enter your full name.")})
+        try:
+            number = parse_phone(phone or "", organisation.country)
+        except ValidationError as error:
+            raise ValidationError({"phone": error.messages}) from None
+        subject = DataSubject.objects.filter(organisation=organisation, phone=number).first()
+        if subject is not None and subject.status == DataSubject.Status.BLOCKED:
+            return []
+        if subject is None:
+            subject, _created = subject_find_or_create(
+                organisation=organisation,
+                phone=number,
+                full_name=full_name,
+                preferred_language=language,
+            )
+    states = {
+        s.purpose_id: s
+        for s in ConsentState.objects.filter(subject=subject).select_related("event")
+    }
+    record = {
+        "organisation": organisation,
+        "subject": subject,
+        "channel": channel,
+        "by_subject": True,
+        "recorded_by": None,
+        "ip_address": ip_address,
+        "user_agent": user_agent,
+    }
+    fresh, events = [], []
+    for decision in decisions:
+        notice = decision.notice or notice_to_show(decision.purpose, language)
+        state = states.get(decision.purpose.pk)
+        chosen = Decision(purpose=decision.purpose, action=Action.GRANTED, notice=notice)
+        if state is None or state.action != Action.GRANTED:
+            fresh.append(chosen)
+        elif link.subject_id and not state.event.by_subject:
+            # Only the person's own link confirms: a poster's visitor could type anyone's number.
+            events += consent_record(decisions=[chosen], confirms=state.event, **record)
+    if fresh:
+        events += consent_record(decisions=fresh, **record)
+    link.last_used_at = timezone.now()
+    link.save(update_fields=["last_used_at"])
+    return events
+
+
+def public_withdraw(
+    *,
+    link: ConsentLink,
+    purpose: Purpose,
+    ip_address: str | None,
+    user_agent: str,
+    channel: str = Channel.WEB_FORM,
+) -> ConsentEvent:
+    """GDPR Art. 7(3): one click on their personal link withdraws, as easily as it was given."""
+    _link_usable(link)
+    if link.subject is None or purpose.organisation_id != link.organisation_id:
+        raise ValidationError(_("Unknown purpose."))
+    with transaction.atomic():
+        event = consent_withdraw(
+            organisation=link.organisation,
+            subject=link.subject,
+            purpose=purpose,
+            channel=channel,
+            by_subject=True,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+        link.last_used_at = timezone.now()
+        link.save(update_fields=["last_used_at"])
+    return event

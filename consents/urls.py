@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import import_views, views
+from . import import_views, link_views, public_views, views
 
 app_name = "consents"
 
-urlpatterns = [
+# Organisation pages, mounted under /o/<org_slug>/ (accounts.access.org_view).
+org_patterns = [
     path("capture/", views.capture, name="capture"),
     path("capture/lookup/", views.capture_lookup, name="capture_lookup"),
     path("capture/purposes/", views.capture_purposes, name="capture_purposes"),
@@ -25,4 +26,16 @@ urlpatterns = [
     path("notices/<int:pk>/edit/", views.notice_edit, name="notice_edit"),
     path("notices/<int:pk>/publish/", views.notice_publish, name="notice_publish"),
     path("import/", import_views.import_consents, name="import"),
+    path("subjects/<int:pk>/link/", link_views.link_create, name="link_create"),
+    path("links/<int:pk>/revoke/", link_views.link_revoke, name="link_revoke"),
+    path("links/generic/", link_views.generic_links, name="generic_links"),
+    path("links/generic/<int:pk>/poster/", link_views.generic_poster, name="generic_poster"),
+    path("links/generic/<int:pk>/revoke/", link_views.generic_revoke, name="generic_revoke"),
+]
+
+urlpatterns = [
+    # Public: a person's own consent link (consents.public_views), no login.
+    path("c/<slug:token>/", public_views.consent_page, name="public"),
+    path("c/<slug:token>/withdraw/", public_views.withdraw, name="public_withdraw"),
+    path("o/<slug:org_slug>/", include(org_patterns)),
 ]

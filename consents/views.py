@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_org_or_404, org_view
 from accounts.services import audit_record
 
-from . import selectors, services
+from . import link_views, selectors, services
 from .filters import ConsentRegisterFilter
 from .forms import CaptureForm, NoticeForm, PurposeForm, WithdrawForm
 from .models import (
@@ -118,8 +118,16 @@ def receipt(request, key):
     )
     if not events:
         raise Http404("No such capture")
+    subject = events[0].subject
+    link = link_views.active_link(subject)
+    if link is None and subject.status == DataSubject.Status.ACTIVE:
+        # Offer the person their own link at once: they can confirm (double opt-in) or withdraw.
+        link = services.consent_link_for_subject(subject=subject, created_by=request.user)
+    context = {"events": events, "subject": subject}
     return render(
-        request, "consents/capture_receipt.html", {"events": events, "subject": events[0].subject}
+        request,
+        "consents/capture_receipt.html",
+        {**context, "card": link_views.link_card(request, subject, link)},
     )
 
 
@@ -138,10 +146,11 @@ def subject_list(request):
 def subject_detail(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
     rows, timeline = selectors.subject_overview(subject)
+    context = {"subject": subject, "rows": rows, "timeline": timeline}
+    if request.membership.can("capture_consent"):
+        context["card"] = link_views.link_card(request, subject, link_views.active_link(subject))
     return render(
-        request,
-        "consents/subject_detail.html",
-        {"subject": subject, "rows": rows, "timeline": timeline, "withdraw_form": WithdrawForm()},
+        request, "consents/subject_detail.html", {**context, "withdraw_form": WithdrawForm()}
     )
 
 

@@ -1,8 +1,8 @@
 """Who may open each page of consents/urls.py (see tests/access.py)."""
 
 from consents import services
-from consents.models import Action, Channel
-from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, Route, org_only
+from consents.models import Action, Channel, DataSubject, Purpose
+from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, PUBLIC, Route, org_only
 from tests.consents.factories import (
     DataSubjectFactory,
     NoticeVersionFactory,
@@ -49,6 +49,24 @@ def _consent(org) -> dict:
     }
 
 
+def _personal_link(org) -> dict:
+    ctx = _consent(org)
+    subject = DataSubject.objects.get(pk=ctx["subject"])
+    link = services.consent_link_create(organisation=org, created_by=None, subject=subject)
+    return ctx | {"link": link.pk, "token": link.token}
+
+
+def _generic_link(org) -> dict:
+    ctx = _consent(org)
+    purpose = Purpose.objects.get(pk=ctx["purpose"])
+    link = services.consent_link_create(organisation=org, created_by=None, purposes=[purpose])
+    return ctx | {"generic": link.pk, "token": link.token}
+
+
+def _token(ctx) -> dict:
+    return {"token": ctx["token"]}
+
+
 def _with(name):
     return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
 
@@ -84,4 +102,22 @@ ROUTES = {
     "notice_publish": Route(allowed=DPO, method="post", setup=_consent, kwargs=_with("draft")),
     "reconsent": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "import": Route(allowed=DPO, kwargs=org_only),
+    "link_create": Route(allowed=DPO_STAFF, method="post", setup=_consent, kwargs=_with("subject")),
+    "link_revoke": Route(
+        allowed=DPO_STAFF, method="post", setup=_personal_link, kwargs=_with("link")
+    ),
+    "generic_links": Route(allowed=DPO, kwargs=org_only),
+    "generic_poster": Route(allowed=DPO, setup=_generic_link, kwargs=_with("generic")),
+    "generic_revoke": Route(
+        allowed=DPO, method="post", setup=_generic_link, kwargs=_with("generic")
+    ),
+    # Public pages: the person's own link, no login.
+    "public": Route(allowed=PUBLIC, setup=_personal_link, kwargs=_token),
+    "public_withdraw": Route(
+        allowed=PUBLIC,
+        method="post",
+        setup=_personal_link,
+        kwargs=_token,
+        data=lambda ctx: {"purpose": ctx["purpose"]},
+    ),
 }

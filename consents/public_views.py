@@ -1,0 +1,133 @@
+"""The pages a person opens from a consent link: no login, no trace of anyone else.
+
+Every request is rate-limited per client IP and per token before the token is even looked up, so
+guessing tokens or flooding one link gets a "try again later" page (429), never the ledger.
+Unknown tokens get 404 and expired or revoked ones 410: neither page says whose link it was.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.ratelimit import Limit, hit, retry_after
+from accounts.request_info import client_ip, user_agent
+
+from . import selectors, services
+from .forms import PublicConsentForm
+from .models import ConsentLink, DataSubject, Purpose
+
+
+def _limits(method: str) -> tuple[Limit, Limit]:
+    per_ip = (
+        Limit("consent-ip-get", settings.CONSENT_RATE_GET_PER_IP, 60)
+        if method == "GET"
+        else Limit("consent-ip-post", settings.CONSENT_RATE_POST_PER_IP, 60)
+    )
+    return per_ip, Limit("consent-token", settings.CONSENT_RATE_PER_TOKEN, 3600)
+
+
+def _rate_limited(request, token: str):
+    """A 429 page once this IP or this token has used up its window, else None."""
+    per_ip, per_token = _limits(request.method)
+    # The token is a credential: only its digest goes into cache keys.
+    token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
+    for limit, key in ((per_ip, client_ip(request) or "unknown"), (per_token, token_key)):
+        if not hit(limit, key):
+            response = render(request, "consents/public/rate_limited.html", status=429)
+            response["Retry-After"] = str(retry_after(limit))
+            return response
+    return None
+
+
+def _resolve(request, token: str):
+    """(link, None) for a usable link, else (None, the 404 or 410 page)."""
+    link = ConsentLink.objects.select_related("organisation", "subject").filter(token=token).first()
+    if link is None:
+        return None, render(request, "consents/public/link_gone.html", status=404)
+    blocked = link.subject is not None and link.subject.status == DataSubject.Status.BLOCKED
+    if not link.is_active or blocked:
+        return None, render(request, "consents/public/link_gone.html", status=410)
+    return link, None
+
+
+def _language(request, link: ConsentLink) -> str:
+    """The person's language unless they picked one with the language switcher."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return translation.get_language()
+    if link.subject is not None:
+        return link.subject.preferred_language
+    return link.organisation.default_language
+
+
+@require_http_methods(["GET", "POST"])
+def consent_page(request, token):
+    if limited := _rate_limited(request, token):
+        return limited
+    link, gone = _resolve(request, token)
+    if gone:
+        return gone
+    language = _language(request, link)
+    with translation.override(language):
+        choices = selectors.public_choices(link=link, language=language, subject=link.subject)
+        form = PublicConsentForm(request.POST or None, link=link, choices=choices)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.public_consent_submit(
+                    link=link,
+                    decisions=form.decisions(),
+                    language=language,
+                    full_name=form.cleaned_data.get("full_name"),
+                    phone=form.cleaned_data.get("phone"),
+                    ip_address=client_ip(request),
+                    user_agent=user_agent(request),
+                )
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("Thank you: your choices are recorded."))
+                return redirect("consents:public", token=link.token)
+        return render(
+            request,
+            "consents/public/consent_page.html",
+            {"link": link, "public_org": link.organisation, "choices": choices, "form": form},
+        )
+
+
+@require_POST
+def withdraw(request, token):
+    if limited := _rate_limited(request, token):
+        return limited
+    link, gone = _resolve(request, token)
+    if gone:
+        return gone
+    with translation.override(_language(request, link)):
+        purpose = Purpose.objects.filter(
+            organisation=link.organisation, pk=request.POST.get("purpose") or None
+        ).first()
+        if link.subject is None or purpose is None:
+            messages.error(request, _("Nothing to withdraw."))
+            return redirect("consents:public", token=link.token)
+        try:
+            services.public_withdraw(
+                link=link,
+                purpose=purpose,
+                ip_address=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except ValidationError:
+            messages.info(request, _("You had not agreed to “%(purpose)s”.") % _named(purpose))
+        else:
+            messages.success(
+                request, _("Done: you withdrew your consent to “%(purpose)s”.") % _named(purpose)
+            )
+    return redirect("consents:public", token=link.token)
+
+
+def _named(purpose) -> dict:
+    return {"purpose": purpose.name}
