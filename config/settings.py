@@ -275,7 +275,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Panels on the organisation dashboard, in order (see accounts/dashboard.py).
-DASHBOARD_PANELS = ["consents.dashboard.panel"]
+DASHBOARD_PANELS = ["consents.dashboard.panel", "groups.dashboard.checklist"]
 
 # Evidence. The key that encrypts each organisation's signing certificate (PKCS#12) and its
 # password at rest; production must set it. TSA_URL: an RFC 3161 timestamp authority; when set,
