@@ -15,7 +15,6 @@ from pathlib import Path
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -31,7 +30,8 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 KEEP_CHECKED_SECONDS = 24 * 3600
 SESSION_KEY = "consent_imports"
 # A page request must end within the web server's timeout (60 s behind gunicorn): larger files
-# are imported with `manage.py import_consents` until imports run as background jobs.
+# are imported by a background job (evidence.runners.run_import) whose progress the Exports page
+# shows.
 PAGE_MAX_ROWS = 5000
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -111,8 +111,22 @@ def _apply(request):
         messages.error(request, _("The checked file is no longer available: upload it again."))
         return redirect(request.path)
     if checked["rows"] > PAGE_MAX_ROWS:
-        messages.error(request, _("This file is too large to import from this page."))
-        return redirect(request.path)
+        from evidence.jobs import job_create
+        from evidence.models import ExportJob
+
+        job_create(
+            organisation=request.organisation,
+            kind=ExportJob.Kind.IMPORT,
+            parameters={"sha256": sha256, "filename": checked["filename"]},
+            requested_by=request.user,
+            description=checked["filename"],
+        )
+        messages.success(
+            request,
+            _("The import of %(rows)s rows is running in the background.")
+            % {"rows": checked["rows"]},
+        )
+        return redirect("evidence:exports", org_slug=request.organisation.slug)
     with path.open("rb") as fileobj:
         try:
             result = imports.import_apply(
@@ -129,11 +143,11 @@ def _apply(request):
 
 
 def _imports_dir(organisation) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / str(organisation.pk)
+    return imports.checked_file_path(organisation, "x").parent
 
 
 def _checked_path(organisation, sha256: str) -> Path:
-    return _imports_dir(organisation) / f"{sha256}.csv"
+    return imports.checked_file_path(organisation, sha256)
 
 
 def _store(organisation, upload) -> tuple[str, Path]:

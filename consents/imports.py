@@ -55,6 +55,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -887,3 +888,8 @@ class _Recorder:
         if len(at_hand) > SUBJECT_CACHE:
             at_hand.popitem(last=False)
         return subject, proof
+
+
+def checked_file_path(organisation: Organisation, sha256: str) -> Path:
+    """Where a checked upload waits for confirmation: named by its SHA-256, outside the web root."""
+    return Path(settings.MEDIA_ROOT) / "imports" / str(organisation.pk) / f"{sha256}.csv"

@@ -96,6 +96,9 @@ class ExportJob(models.Model):
     result_size = models.PositiveBigIntegerField(null=True, blank=True)
     result_expired = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    outcome = models.JSONField(
+        default=dict, blank=True, help_text="What a job that writes no file did (an import)."
+    )
     attempts = models.PositiveIntegerField(default=0)
     claimed_by = models.CharField(max_length=120, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

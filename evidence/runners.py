@@ -63,7 +63,45 @@ def run_pack(*, job: ExportJob, worker: str, on_progress=None) -> None:
     jobs.job_finish(job=job, worker=worker, temp=temp, filename=pack_filename(job.organisation))
 
 
+def run_import(*, job: ExportJob, worker: str, on_progress=None) -> None:
+    """A checked legacy CSV, recorded in one transaction (consents.imports.import_apply)."""
+    from consents import imports
+
+    path = imports.checked_file_path(job.organisation, job.parameters["sha256"])
+
+    def progress(done, total):
+        jobs.job_progress(job=job, worker=worker, done=done, total=total)
+        if on_progress:
+            on_progress(done, total)
+
+    with path.open("rb") as fileobj:
+        try:
+            result = imports.import_apply(
+                organisation=job.organisation,
+                fileobj=fileobj,
+                imported_by=job.requested_by,
+                filename=job.parameters.get("filename"),
+                progress=progress,
+            )
+        except imports.ImportRefused as refused:
+            raise ValueError(
+                f"{refused.report.error_count} errors: the file changed since it was checked"
+            ) from refused
+    ExportJob.objects.filter(pk=job.pk).update(
+        outcome={
+            "events": result.events_recorded,
+            "first_sequence": result.first_sequence,
+            "last_sequence": result.last_sequence,
+            "subjects_created": result.subjects_created,
+            "already_imported": result.already_imported,
+        }
+    )
+    jobs.job_finish(job=job, worker=worker, temp=None, filename="")
+    path.unlink(missing_ok=True)
+
+
 RUNNERS = {
     ExportJob.Kind.CERTIFICATE: run_certificate,
     ExportJob.Kind.PACK: run_pack,
+    ExportJob.Kind.IMPORT: run_import,
 }

@@ -511,19 +511,29 @@ def test_the_dpo_checks_then_confirms_and_the_file_is_imported(
     assert {"field": "sha256", "new": sha256} in audit.changes
 
 
-def test_a_file_too_large_for_the_page_is_checked_but_not_imported_there(
-    client, dpo, notice, import_url, monkeypatch
+def test_a_file_too_large_for_the_page_is_imported_by_a_background_job_with_progress(
+    client, dpo, notice, import_url, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
+    from evidence.models import ExportJob
+
     monkeypatch.setattr(import_views, "PAGE_MAX_ROWS", 2)
     client.force_login(dpo)
 
     checked = client.post(import_url, {"check": "1", "file": _upload(CLEAN)})
-    applied = client.post(import_url, {"apply": "1", "sha256": checked.context["report"].sha256})
+    assert b"in the background" in checked.content
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = client.post(
+            import_url, {"apply": "1", "sha256": checked.context["report"].sha256}
+        )
 
-    assert b'data-testid="import-too-large"' in checked.content
-    assert b'name="apply"' not in checked.content
-    assert applied.status_code == 302
-    assert not ConsentEvent.objects.exists()
+    assert applied.status_code == 302 and applied["Location"].endswith("/exports/")
+    job = ExportJob.objects.get(kind=ExportJob.Kind.IMPORT)
+    assert job.status == ExportJob.Status.DONE, job.error
+    assert job.outcome["events"] == ConsentEvent.objects.count() == 4
+    assert job.progress_done == job.progress_total == 4  # rows of the file
+    assert not list((settings.MEDIA_ROOT / "imports").rglob("*.csv"))
+    page = client.get(applied["Location"]).content.decode()
+    assert 'data-testid="import-outcome"' in page and "4 events recorded" in page
 
 
 def test_only_the_session_that_checked_a_file_can_confirm_it(client, dpo, notice, import_url):
