@@ -4,6 +4,7 @@ No login. The group's real WhatsApp link is sent only as the Location of the red
 follows a recorded consent: no page, error or refusal ever contains it.
 """
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -42,6 +43,9 @@ def _too_many(request, limit):
     return response
 
 
+# Chromium applies the page's CSP form-action to the redirect that follows the form, so the
+# consent form may lead to WhatsApp's invite host (and nowhere else).
+@csp_update({"form-action": ["https://chat.whatsapp.com"]})
 @csrf_protect
 def invite(request, token):
     ip = client_ip(request) or "unknown"
