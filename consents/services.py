@@ -273,7 +273,157 @@ def _check_decision(decision: Decision, organisation: Organisation) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Append:
+    """One act of one person, for one or more purposes: what consent_record_many appends."""
+
+    subject: DataSubject
+    decisions: list[Decision]
+    channel: str
+    captured_at: datetime | None = None
+    recorded_by: User | None = None
+    by_subject: bool = False
+    given_by: str = GivenBy.SUBJECT
+    proof: Proof | None = None
+    ip_address: str | None = None
+    user_agent: str = ""
+    idempotency_key: str = ""
+    confirms: ConsentEvent | None = None
+
+
+def _check_append(append: Append, organisation: Organisation, now, covered: dict) -> None:
+    if not append.decisions:
+        raise ValidationError(_("Choose at least one purpose."))
+    subject = append.subject
+    if subject.organisation_id != organisation.pk:
+        raise ValidationError(_("Unknown person."))
+    if subject.status == DataSubject.Status.BLOCKED:
+        raise ValidationError(
+            _("This person's data is blocked (erasure requested): nothing can be recorded.")
+        )
+    if append.channel not in Channel.values:
+        raise ValidationError(_("Choose how the person gave their answer."))
+    if append.given_by not in GivenBy.values:
+        raise ValidationError(_("Unknown consenting person."))
+    if len({d.purpose.pk for d in append.decisions}) != len(append.decisions):
+        raise ValidationError(_("Each purpose can be answered once per capture."))
+    if (append.captured_at or now) > now + timezone.timedelta(minutes=5):
+        raise ValidationError(_("The moment the person acted cannot be in the future."))
+    for decision in append.decisions:
+        # A batch names the same few (notice, purpose) pairs again and again: check each once.
+        key = (decision.purpose.pk, decision.action, decision.notice.pk if decision.notice else 0)
+        if key not in covered:
+            _check_decision(decision, organisation)
+            covered[key] = True
+
+
 @transaction.atomic
+def consent_record_many(
+    *, organisation: Organisation, appends: list[Append]
+) -> list[list[ConsentEvent]]:
+    """Append every act of ``appends`` in order, atomically: all of them or none.
+
+    The one place ledger rows are written (consent_record is this with one act). It takes the
+    organisation's chain head once, chains each event to the one before it, writes the events
+    and the derived ConsentState in bulk, and moves the head. An act whose idempotency key was
+    already recorded is not recorded again: its earlier events are returned in its place.
+    Returns the events of each act, in the order given.
+    """
+    now = timezone.now()
+    covered: dict = {}
+    for append in appends:
+        _check_append(append, organisation, now, covered)
+
+    head = _lock_head(organisation)
+    # Checked under the head lock: two submissions of one form cannot both pass this test.
+    keys = [a.idempotency_key for a in appends if a.idempotency_key]
+    existing: dict[str, list[ConsentEvent]] = {}
+    if keys:
+        for event in ConsentEvent.objects.filter(
+            organisation=organisation, idempotency_key__in=keys
+        ).order_by("sequence"):
+            existing.setdefault(event.idempotency_key, []).append(event)
+
+    results: list[list[ConsentEvent]] = []
+    new_events: list[ConsentEvent] = []
+    for append in appends:
+        if append.idempotency_key in existing:
+            results.append(existing[append.idempotency_key])
+            continue
+        subject = append.subject
+        subject_hmac = chain.identifiers_hmac(subject.identifiers())
+        proof_digests = append.proof.digests() if append.proof else []
+        recorded = []
+        for decision in append.decisions:
+            event = ConsentEvent(
+                organisation=organisation,
+                sequence=head.sequence + 1,
+                subject=subject,
+                purpose=decision.purpose,
+                action=decision.action,
+                channel=append.channel,
+                captured_at=append.captured_at or now,
+                recorded_at=now,
+                recorded_by=append.recorded_by,
+                by_subject=append.by_subject,
+                given_by=append.given_by,
+                notice_version=decision.notice,
+                notice_sha256=decision.notice.sha256 if decision.notice else "",
+                proof=append.proof,
+                proof_digests=proof_digests,
+                ip_address=append.ip_address or None,
+                user_agent=(append.user_agent or "")[:400],
+                confirms=append.confirms,
+                subject_hmac=subject_hmac,
+                idempotency_key=append.idempotency_key,
+                prev_hash=head.hash,
+            )
+            event.hash = chain.event_hash(event.prev_hash, event.canonical())
+            head.sequence, head.hash = event.sequence, event.hash
+            recorded.append(event)
+        if append.idempotency_key:
+            existing[append.idempotency_key] = recorded  # the same key twice in one batch
+        new_events.extend(recorded)
+        results.append(recorded)
+    if not new_events:
+        return results
+
+    ConsentEvent.objects.bulk_create(new_events, batch_size=1000)
+    _states_follow(organisation, new_events)
+    head.save(update_fields=["sequence", "hash"])
+    return results
+
+
+def _states_follow(organisation: Organisation, events: list[ConsentEvent]) -> None:
+    """ConsentState (invariant 5): each (subject, purpose) points at its latest event."""
+    latest: dict[tuple[int, int], ConsentEvent] = {}
+    for event in events:
+        latest[(event.subject_id, event.purpose_id)] = event
+    subject_ids = {s for s, _p in latest}
+    purpose_ids = {p for _s, p in latest}
+    # Writers of one organisation are serialised by the head lock, so read-then-write is safe.
+    current = {
+        (state.subject_id, state.purpose_id): state
+        for state in ConsentState.objects.filter(
+            subject_id__in=subject_ids, purpose_id__in=purpose_ids
+        )
+        if (state.subject_id, state.purpose_id) in latest
+    }
+    changed, created = [], []
+    for key, event in latest.items():
+        state = current.get(key) or ConsentState(
+            organisation=organisation, subject_id=key[0], purpose_id=key[1]
+        )
+        state.event, state.action, state.captured_at = event, event.action, event.captured_at
+        (changed if state.pk else created).append(state)
+    if changed:
+        ConsentState.objects.bulk_update(
+            changed, ["event", "action", "captured_at"], batch_size=1000
+        )
+    if created:
+        ConsentState.objects.bulk_create(created, batch_size=1000)
+
+
 def consent_record(
     *,
     organisation: Organisation,
@@ -296,79 +446,25 @@ def consent_record(
     The same ``idempotency_key`` (one per capture form) records once: a double tap or a retry
     returns the events already recorded.
     """
-    if not decisions:
-        raise ValidationError(_("Choose at least one purpose."))
-    if subject.organisation_id != organisation.pk:
-        raise ValidationError(_("Unknown person."))
-    if subject.status == DataSubject.Status.BLOCKED:
-        raise ValidationError(
-            _("This person's data is blocked (erasure requested): nothing can be recorded.")
-        )
-    if channel not in Channel.values:
-        raise ValidationError(_("Choose how the person gave their answer."))
-    if given_by not in GivenBy.values:
-        raise ValidationError(_("Unknown consenting person."))
-    if len({d.purpose.pk for d in decisions}) != len(decisions):
-        raise ValidationError(_("Each purpose can be answered once per capture."))
-    now = timezone.now()
-    captured_at = captured_at or now
-    if captured_at > now + timezone.timedelta(minutes=5):
-        raise ValidationError(_("The moment the person acted cannot be in the future."))
-    for decision in decisions:
-        _check_decision(decision, organisation)
-
-    head = _lock_head(organisation)
-    if idempotency_key:
-        # Checked under the head lock: two submissions of one form cannot both pass this test.
-        existing = list(
-            ConsentEvent.objects.filter(
-                organisation=organisation, idempotency_key=idempotency_key
-            ).order_by("sequence")
-        )
-        if existing:
-            return existing
-
-    subject_hmac = chain.identifiers_hmac(subject.identifiers())
-    proof_digests = proof.digests() if proof else []
-    events = []
-    for decision in decisions:
-        event = ConsentEvent(
-            organisation=organisation,
-            sequence=head.sequence + 1,
-            subject=subject,
-            purpose=decision.purpose,
-            action=decision.action,
-            channel=channel,
-            captured_at=captured_at,
-            recorded_at=now,
-            recorded_by=recorded_by,
-            by_subject=by_subject,
-            given_by=given_by,
-            notice_version=decision.notice,
-            notice_sha256=decision.notice.sha256 if decision.notice else "",
-            proof=proof,
-            proof_digests=proof_digests,
-            ip_address=ip_address or None,
-            user_agent=(user_agent or "")[:400],
-            confirms=confirms,
-            subject_hmac=subject_hmac,
-            idempotency_key=idempotency_key,
-            prev_hash=head.hash,
-        )
-        event.hash = chain.event_hash(event.prev_hash, event.canonical())
-        event.save(force_insert=True)
-        state = {"event": event, "action": event.action, "captured_at": event.captured_at}
-        # Writers of one organisation are serialised by the head lock, so update-then-insert
-        # cannot race; it saves the extra SELECT of update_or_create on every append.
-        if not ConsentState.objects.filter(subject=subject, purpose=decision.purpose).update(
-            **state
-        ):
-            ConsentState.objects.create(
-                organisation=organisation, subject=subject, purpose=decision.purpose, **state
+    (events,) = consent_record_many(
+        organisation=organisation,
+        appends=[
+            Append(
+                subject=subject,
+                decisions=decisions,
+                channel=channel,
+                captured_at=captured_at,
+                recorded_by=recorded_by,
+                by_subject=by_subject,
+                given_by=given_by,
+                proof=proof,
+                ip_address=ip_address,
+                user_agent=user_agent,
+                idempotency_key=idempotency_key,
+                confirms=confirms,
             )
-        head.sequence, head.hash = event.sequence, event.hash
-        events.append(event)
-    head.save(update_fields=["sequence", "hash"])
+        ],
+    )
     return events
 
 
