@@ -82,7 +82,13 @@ from .models import (
     Purpose,
 )
 from .phones import parse_phone
-from .services import Decision, consent_record, proof_create, subject_find_or_create
+from .services import (
+    Append,
+    Decision,
+    consent_record_many,
+    proof_create,
+    subject_find_or_create,
+)
 
 REQUIRED_COLUMNS = ("phone", "full_name", "purpose", "action", "captured_at")
 OPTIONAL_COLUMNS = ("email", "kind", "language", "external_ref", "notice_version")
@@ -93,6 +99,8 @@ PROGRESS_EVERY = 1000
 BATCH_ROWS = 1000
 # Subjects and proofs kept at hand while applying: a person's rows are usually close together.
 SUBJECT_CACHE = 5000
+# Acts appended per batch: one chain-head lock and bulk writes for each (consent_record_many).
+APPEND_BATCH = 500
 READ_CHUNK = 1024 * 1024
 
 
@@ -789,6 +797,7 @@ def _record(
             progress(done, checked.rows)
     if group:
         recorder.record(group)
+    recorder.flush()
     result = recorder.result
     if not report.ok or result.events_recorded != checked.events_total:
         # The file was checked a moment ago under the same lock: this means a bug, not bad input.
@@ -801,8 +810,8 @@ def _record(
 def _same_act(group: list[ImportRow], row: ImportRow) -> bool:
     """Consecutive rows of one answer given at one moment, for different purposes.
 
-    They are recorded by one consent_record call (one lock of the chain head, one idempotency
-    check), which is what makes 100,000 rows practical; file order is kept either way.
+    They are appended as one act (one idempotency key), in batches of APPEND_BATCH acts through
+    consent_record_many, which is what makes 100,000 rows practical; file order is kept.
     """
     first = group[0]
     return (
@@ -826,32 +835,44 @@ class _Recorder:
             "sha256": sha256,
         }
         self.at_hand: OrderedDict[str, tuple[DataSubject, Proof]] = OrderedDict()
+        self.pending: list[Append] = []
         self.proofs: dict[int, int] = {}
 
     def record(self, group: list[ImportRow]) -> None:
         first = group[0]
         subject, proof = self.subject_and_proof(first)
-        events = consent_record(
-            organisation=self.organisation,
-            subject=subject,
-            decisions=[
-                Decision(purpose=r.purpose, action=r.action, notice=r.notice) for r in group
-            ],
-            channel=Channel.IMPORT,
-            captured_at=first.captured_at,
-            recorded_by=self.imported_by,
-            proof=proof,
-            # The key of a group is the line of its first row: the same file always gives the
-            # same keys, so a second import of it finds them and records nothing.
-            idempotency_key=f"{self.prefix}{first.row}",
+        self.pending.append(
+            Append(
+                subject=subject,
+                decisions=[
+                    Decision(purpose=r.purpose, action=r.action, notice=r.notice) for r in group
+                ],
+                channel=Channel.IMPORT,
+                captured_at=first.captured_at,
+                recorded_by=self.imported_by,
+                proof=proof,
+                # The key of a group is the line of its first row: the same file always gives
+                # the same keys, so a second import of it finds them and records nothing.
+                idempotency_key=f"{self.prefix}{first.row}",
+            )
         )
+        if len(self.pending) >= APPEND_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Append the pending acts in one batch: one head lock, bulk writes, file order kept."""
+        if not self.pending:
+            return
+        batches = consent_record_many(organisation=self.organisation, appends=self.pending)
+        self.pending = []
         result = self.result
-        if result.first_sequence is None:
-            result.first_sequence = events[0].sequence
-        result.last_sequence = events[-1].sequence
-        result.events_recorded += len(events)
-        for event in events:
-            result.events[event.action] += 1
+        for events in batches:
+            if result.first_sequence is None:
+                result.first_sequence = events[0].sequence
+            result.last_sequence = events[-1].sequence
+            result.events_recorded += len(events)
+            for event in events:
+                result.events[event.action] += 1
 
     def subject_and_proof(self, row: ImportRow) -> tuple[DataSubject, Proof]:
         at_hand, proofs, result = self.at_hand, self.proofs, self.result
