@@ -1,4 +1,4 @@
-"""python -m bench [seed|run|verify]: see bench/README.md.
+"""python -m bench [seed|run|pack|verify|pack-build]: see bench/README.md.
 
 Without a command it seeds the full-size register (skipped when already there) and runs.
 """
@@ -49,6 +49,22 @@ def _parser() -> argparse.ArgumentParser:
         "verify", parents=[common], help="(used by run) verify the chain, print JSON"
     )
     commands.add_parser("all", parents=[common, sizes, measure], help="seed, then run (default)")
+    pack = commands.add_parser(
+        "pack",
+        parents=[common],
+        help="seed org bench-pack, export its whole evidence pack in a child process, check it",
+    )
+    pack.set_defaults(org="bench-pack")
+    pack.add_argument("--subjects", type=int, default=10_000, help="default 10000")
+    pack.add_argument("--events", type=int, default=100_000, help="default 100000")
+    pack.add_argument(
+        "--proofs", type=int, default=300, help="events with a ~200 KB proof file (default 300)"
+    )
+    pack.add_argument("--keep", action="store_true", help="keep the ZIP (its path goes to stderr)")
+    build = commands.add_parser(
+        "pack-build", parents=[common], help="(used by pack) build the pack, print JSON"
+    )
+    build.add_argument("--out", required=True, help="where to write the ZIP")
     return parser
 
 
@@ -93,7 +109,24 @@ def main(argv=None) -> int:
         print(verify_json(slug=args.org))
         return 0
 
-    from bench import run, seed
+    if args.command == "pack-build":
+        from bench.pack import build_json
+
+        print(build_json(slug=args.org, out=args.out))
+        return 0
+
+    from bench import pack, run, seed
+
+    if args.command == "pack":
+        return pack.pack(
+            slug=args.org,
+            subjects=args.subjects,
+            events=args.events,
+            proofs=args.proofs,
+            keep=args.keep,
+            any_database=args.any_database,
+            log=_log,
+        )
 
     if args.command in ("seed", "all"):
         seed.seed(slug=args.org, **_sizes(args), log=_log)

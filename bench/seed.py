@@ -11,12 +11,17 @@ sequence per subject and purpose), in one SQL statement instead of a million ORM
 
 import bisect
 import datetime
+import hashlib
+import io
+import json
 import random
 import time
 from itertools import accumulate
 
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from phonenumber_field.phonenumber import PhoneNumber
+from PIL import Image
 
 from accounts.models import Membership, Organisation, User
 from accounts.roles import Role
@@ -30,6 +35,8 @@ from consents.models import (
     GivenBy,
     LedgerHead,
     NoticeVersion,
+    Proof,
+    ProofFile,
     Purpose,
     PurposeCategory,
 )
@@ -100,12 +107,14 @@ class Picker:
         return self.values[min(index, len(self.values) - 1)]
 
 
-def seed(*, slug: str, subjects: int, events: int, log=print) -> None:
+def seed(*, slug: str, subjects: int, events: int, proofs: int = 0, log=print) -> None:
+    """``proofs``: how many of the new events carry a proof file (a JPEG or PDF of about
+    200 KB, in storage), as an event recorded with an uploaded screenshot or scan does."""
     started = time.monotonic()
     organisation, users = _organisation(slug)
     purposes, notices = _purposes_and_notices(organisation, users[0])
     _subjects(organisation, subjects, log)
-    appended = _events(organisation, purposes, notices, users, events, log)
+    appended = _events(organisation, purposes, notices, users, events, log, proofs=proofs)
     if appended or not ConsentState.objects.filter(organisation=organisation).exists():
         _states(organisation, log)
     if appended:
@@ -279,7 +288,7 @@ EVENT_COLUMNS = (
 )
 
 
-def _events(organisation, purposes, notices, users, total: int, log) -> int:
+def _events(organisation, purposes, notices, users, total: int, log, *, proofs: int = 0) -> int:
     head = LedgerHead.objects.get(organisation=organisation)
     if head.sequence >= total:
         log(f"seed: the chain already holds {head.sequence:,} events: nothing to add")
@@ -298,22 +307,39 @@ def _events(organisation, purposes, notices, users, total: int, log) -> int:
     # One instance, refilled per event: canonical() is the very method consent_record hashes.
     event = ConsentEvent(organisation=organisation, proof_digests=[], user_agent="")
     sequence, prev_hash = head.sequence, head.hash
+    # Its own generator, so that seeding without proofs draws exactly the events it always did.
+    proof_rng = random.Random(head.sequence + 7919)
+    proof_share = proofs / (total - head.sequence)
     while sequence < total:
         batch_end = min(total, sequence + BATCH)
         with transaction.atomic(), connection.cursor() as cursor:
+            with_proof = _proofs(
+                organisation,
+                people,
+                staff_ids,
+                range(sequence + 1, batch_end + 1),
+                round(proof_share * (batch_end - sequence)),
+                proof_rng,
+            )
             with cursor.cursor.copy(
                 f"COPY consents_consentevent ({EVENT_COLUMNS}) FROM STDIN"
             ) as copy:
                 for number in range(sequence + 1, batch_end + 1):
                     subject_id, subject_hmac, language = people[rng.randrange(len(people))]
                     chosen = purpose(rng)
+                    proof = with_proof.get(number)
+                    if proof is not None:
+                        (subject_id, subject_hmac, language), proof_channel = proof[:2]
                     previous = last.get((subject_id, chosen.pk))
                     if previous == GRANTED:
                         action = WITHDRAWN if rng.random() < 0.5 else GRANTED
                     else:
                         action = GRANTED if rng.random() < 0.75 else REFUSED
-                    last[(subject_id, chosen.pk)] = action
                     by_subject = rng.random() < 0.10
+                    if proof is not None:
+                        # Staff recorded a grant and attached the screenshot or the scan.
+                        action, by_subject = GRANTED, False
+                    last[(subject_id, chosen.pk)] = action
                     notice = None if action == WITHDRAWN else notices[language]
                     recorded_at = origin + step * number
                     event.sequence = number
@@ -322,6 +348,10 @@ def _events(organisation, purposes, notices, users, total: int, log) -> int:
                     event.purpose_id = chosen.pk
                     event.action = action
                     event.channel = Channel.WEB_FORM.value if by_subject else channel(rng)
+                    if proof is not None:
+                        event.channel = proof_channel
+                    event.proof_id = proof[2] if proof else None
+                    event.proof_digests = proof[3] if proof else []
                     event.recorded_at = recorded_at
                     event.captured_at = recorded_at - datetime.timedelta(
                         seconds=rng.randrange(0, 3600)
@@ -350,8 +380,8 @@ def _events(organisation, purposes, notices, users, total: int, log) -> int:
                             event.given_by,
                             event.notice_version_id,
                             event.notice_sha256,
-                            None,
-                            "[]",
+                            event.proof_id,
+                            json.dumps(event.proof_digests),
                             event.ip_address,
                             event.user_agent,
                             None,
@@ -369,6 +399,51 @@ def _events(organisation, purposes, notices, users, total: int, log) -> int:
         elapsed = time.monotonic() - started
         log(f"seed: events up to #{sequence:,} ({elapsed:.0f} s)")
     return total - head.sequence
+
+
+def proof_content(rng: random.Random, content_type: str) -> bytes:
+    """About 200 KB of a valid, distinct JPEG (or a PDF holding one), as a phone photo of a
+    signed form is: noisy pixels compress about as badly as a photograph of paper does."""
+    width = rng.randrange(520, 660)
+    height = width * 3 // 4
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    out = io.BytesIO()
+    image.save(out, "PDF" if content_type == "application/pdf" else "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _proofs(organisation, people, staff_ids, numbers, count: int, rng) -> dict:
+    """Proofs (one file each) for ``count`` of the event ``numbers``: {number: ((subject id,
+    HMAC, language), channel, proof id, proof digests)}. The files are in storage before the
+    events that name them are written, as consent_record stores the proof first."""
+    chosen = sorted(rng.sample(numbers, min(count, len(numbers))))
+    attached = {}
+    for number in chosen:
+        person = people[rng.randrange(len(people))]
+        # Two in three a WhatsApp screenshot, one in three a signed paper form scanned to PDF.
+        if rng.random() < 2 / 3:
+            content_type, extension, channel = "image/jpeg", "jpg", Channel.WHATSAPP.value
+        else:
+            content_type, extension, channel = "application/pdf", "pdf", Channel.PAPER_FORM.value
+        content = proof_content(rng, content_type)
+        proof = Proof.objects.create(
+            organisation=organisation,
+            subject_id=person[0],
+            quote="Sí, acepto" if channel == Channel.WHATSAPP.value else "",
+            created_by_id=rng.choice(staff_ids),
+        )
+        record = ProofFile(
+            organisation=organisation,
+            proof=proof,
+            original_name=f"proof-{number}.{extension}",
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        record.file.save(record.original_name, ContentFile(content), save=False)
+        record.save()
+        attached[number] = (person, channel, proof.pk, proof.digests())
+    return attached
 
 
 def _states(organisation, log) -> None:
