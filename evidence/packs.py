@@ -312,7 +312,7 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
     limit = settings.PACK_CERTIFICATE_LIMIT
     certified = sorted(subjects)[:limit]
     for subject in DataSubject.objects.filter(pk__in=certified).order_by("pk"):
-        pdf = certificate_pdf(subject=subject, timestamper=timestamper)
+        pdf = certificate_pdf(subject=subject, timestamper=timestamper, verification=verification)
         pack.write_bytes(f"certificates/subject-{subject.pk}.pdf", pdf)
 
     signing = certificate_for_signing(organisation)

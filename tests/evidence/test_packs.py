@@ -257,3 +257,23 @@ def test_the_public_pyhanko_command_accepts_the_signed_summary(org, register, tm
     summary.write_bytes(bytes(data))
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode != 0 and "INTACT:TRUSTED" not in result.stdout
+
+
+def test_a_pack_verifies_the_chain_once_and_hands_it_to_every_certificate(
+    org, register, tmp_path, monkeypatch
+):
+    from consents.services import ledger_verify_chain
+    from evidence import certificates, packs
+
+    calls = []
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return ledger_verify_chain(**kwargs)
+
+    monkeypatch.setattr(packs, "ledger_verify_chain", counting)
+    monkeypatch.setattr(certificates, "ledger_verify_chain", counting)
+    path, manifest = build(org, tmp_path, PackScope())
+    assert len(calls) == 1
+    with zipfile.ZipFile(path) as pack:
+        assert len([n for n in pack.namelist() if n.startswith("certificates/")]) == 3
