@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from accounts.models import Organisation
+from consents.management.commands._organisations import chosen_organisations
 from consents.services import consent_state_rebuild
 
 
@@ -11,11 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--org", help="Organisation short name (slug); default: all")
 
     def handle(self, *args, org=None, **options):
-        organisations = Organisation.objects.order_by("slug")
-        if org:
-            organisations = organisations.filter(slug=org)
-            if not organisations.exists():
-                raise CommandError(f"No organisation with short name {org!r}")
+        organisations = chosen_organisations(org)
         for organisation in organisations:
             count = consent_state_rebuild(organisation=organisation)
             self.stdout.write(f"{organisation.slug}: {count} consent states rebuilt")

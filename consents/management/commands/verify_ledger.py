@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Organisation
+from consents.management.commands._organisations import chosen_organisations
 from consents.services import ledger_verify
 
 
@@ -11,11 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--org", help="Organisation short name (slug); default: all")
 
     def handle(self, *args, org=None, **options):
-        organisations = Organisation.objects.order_by("slug")
-        if org:
-            organisations = organisations.filter(slug=org)
-            if not organisations.exists():
-                raise CommandError(f"No organisation with short name {org!r}")
+        organisations = chosen_organisations(org)
         broken = 0
         for organisation in organisations:
             check = ledger_verify(organisation=organisation, triggered_by="verify_ledger command")
