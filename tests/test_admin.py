@@ -17,8 +17,7 @@ def test_every_project_model_is_registered_in_the_admin():
         model.__name__
         for label in PROJECT_APPS
         for model in apps.get_app_config(label).get_models()
-        if not model._meta.model_name.startswith("historical")
-        and model not in admin.site._registry
+        if not model._meta.model_name.startswith("historical") and model not in admin.site._registry
     ]
     assert missing == []
 
