@@ -79,7 +79,7 @@ def link_create(request, pk):
 @org_view("withdraw_consent")
 def link_revoke(request, pk):
     link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="personal")
-    services.consent_link_revoke(link=link, revoked_by=request.user)
+    services.consent_link_revoke(link=link, revoked_by=request.user, request=request)
     messages.success(request, _("The link no longer works. Consent already given stays."))
     return redirect("consents:subject", org_slug=request.organisation.slug, pk=link.subject_id)
 
@@ -124,6 +124,6 @@ def generic_poster(request, pk):
 @org_view("manage_purposes")
 def generic_revoke(request, pk):
     link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="generic")
-    services.consent_link_revoke(link=link, revoked_by=request.user)
+    services.consent_link_revoke(link=link, revoked_by=request.user, request=request)
     messages.success(request, _("The link no longer works. Consent already given stays."))
     return redirect("consents:generic_links", org_slug=request.organisation.slug)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from accounts.services import audit_record
 
 from . import chain
 from .models import (
@@ -719,11 +720,26 @@ def consent_link_for_subject(*, subject: DataSubject, created_by: User | None) -
     )
 
 
-def consent_link_revoke(*, link: ConsentLink, revoked_by: User | None = None) -> ConsentLink:
-    """The link stops working at once (a lost phone, a poster taken down). Events stay."""
+def consent_link_revoke(
+    *, link: ConsentLink, revoked_by: User | None = None, request=None
+) -> ConsentLink:
+    """The link stops working at once (a lost phone, a poster taken down). Events stay.
+
+    Who revoked it, when and from where goes to the audit trail (invariant 6).
+    """
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+        audit_record(
+            organisation=link.organisation,
+            user=revoked_by,
+            request=request,
+            register="consentlink",
+            action="changed",
+            object_id=link.pk,
+            object_repr=str(link)[:200],
+            details=[{"field": "revoked_at", "old": "", "new": link.revoked_at.isoformat()}],
+        )
     return link
 
 

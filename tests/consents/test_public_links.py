@@ -319,6 +319,10 @@ def test_staff_create_and_revoke_a_personal_link(client_for, person, purposes, s
     link.refresh_from_db()
     assert link.revoked_at is not None
     assert client.get(_url(link)).status_code == 410
+    from accounts.models import AuditEntry
+
+    revoked = AuditEntry.objects.get(register="consentlink")
+    assert revoked.user == staff and revoked.ip_address == "127.0.0.1"
 
 
 def test_the_dpo_creates_a_poster_link_with_a_qr_code(client_for, purposes, dpo):
