@@ -42,13 +42,8 @@ class MembershipAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["user", "organisation"]
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail is a record, not something to edit."""
-
-    list_display = ["at", "organisation", "user", "action", "register", "object_repr", "ip_address"]
-    list_filter = ["action", "register", "organisation"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that are evidence (audit trail, ledger, published texts): look, never touch."""
 
     def has_add_permission(self, request):
         return False
@@ -58,3 +53,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "organisation", "user", "action", "register", "object_repr", "ip_address"]
+    list_filter = ["action", "register", "organisation"]
+    date_hierarchy = "at"

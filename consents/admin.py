@@ -4,6 +4,8 @@ the only writer of ConsentEvent is consents/services.py (and the database refuse
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import (
     ConsentEvent,
     ConsentLink,
@@ -16,17 +18,6 @@ from .models import (
     ProofFile,
     Purpose,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataSubject)

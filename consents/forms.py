@@ -135,7 +135,23 @@ class WithdrawForm(forms.Form):
     )
 
 
-class PurposeForm(forms.ModelForm):
+class OrganisationScopedForm(forms.ModelForm):
+    """A ModelForm whose instance's organisation is set by the view, not by a form field.
+
+    ModelForm skips uniqueness and constraint checks that involve fields it does not show, so
+    (organisation, code)-style constraints are checked here in full: a duplicate gets a form
+    error instead of an IntegrityError.
+    """
+
+    def validate_unique(self):
+        try:
+            self.instance.validate_unique()
+            self.instance.validate_constraints()
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class PurposeForm(OrganisationScopedForm):
     class Meta:
         model = Purpose
         fields = [
@@ -169,16 +185,8 @@ class PurposeForm(forms.ModelForm):
             Submit("save", _("Save")),
         )
 
-    def validate_unique(self):
-        # organisation is not a form field, so ModelForm would skip the (organisation, code) check.
-        try:
-            self.instance.validate_unique()
-            self.instance.validate_constraints()
-        except ValidationError as error:
-            self._update_errors(error)
 
-
-class NoticeForm(forms.ModelForm):
+class NoticeForm(OrganisationScopedForm):
     class Meta:
         model = NoticeVersion
         fields = ["purposes", "language", "version", "title", "summary", "text"]
@@ -201,13 +209,6 @@ class NoticeForm(forms.ModelForm):
             "text",
             Submit("save", _("Save draft")),
         )
-
-    def validate_unique(self):
-        try:
-            self.instance.validate_unique()
-            self.instance.validate_constraints()
-        except ValidationError as error:
-            self._update_errors(error)
 
 
 class PublicConsentForm(forms.Form):

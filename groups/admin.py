@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import (
     GroupMembership,
     PolicyAcknowledgement,
@@ -31,27 +33,16 @@ class StaffAccountAdmin(SimpleHistoryAdmin):
     list_filter = ["organisation", "number_type", "app", "active"]
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(RosterCheck)
-class RosterCheckAdmin(ReadOnly):
+class RosterCheckAdmin(ReadOnlyAdmin):
     list_display = ["group", "checked_at", "checked_by"]
 
 
 @admin.register(UsagePolicyVersion)
-class UsagePolicyVersionAdmin(ReadOnly):
+class UsagePolicyVersionAdmin(ReadOnlyAdmin):
     list_display = ["version", "organisation", "published_at", "sha256"]
 
 
 @admin.register(PolicyAcknowledgement)
-class PolicyAcknowledgementAdmin(ReadOnly):
+class PolicyAcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ["policy", "user", "acknowledged_at"]
