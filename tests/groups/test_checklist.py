@@ -85,3 +85,16 @@ def test_a_personal_admin_number_flags_the_group(clinic):
     flags = group_flags(ortho)
     assert [a.number_type for a in flags.personal_admins] == [StaffAccount.NumberType.PERSONAL]
     assert flags.without_consent == 4
+
+
+def test_the_policy_banner_follows_a_member_on_every_page_until_they_acknowledge(
+    client_for, clinic
+):
+    staff = clinic.memberships.get(role=Role.STAFF).user
+    client = client_for(staff)
+    people = reverse("consents:subjects", kwargs={"org_slug": clinic.slug})
+    assert 'data-testid="policy-banner"' in client.get(people).content.decode()
+    acknowledge = reverse("groups:policy_acknowledge", kwargs={"org_slug": clinic.slug})
+    assert 'data-testid="policy-banner"' not in client.get(acknowledge).content.decode()
+    client.post(acknowledge)
+    assert 'data-testid="policy-banner"' not in client.get(people).content.decode()
