@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
@@ -227,9 +229,14 @@ class AuditEntry(models.Model):
 
 def register_label(model_name: str) -> str:
     """Human name of a register from its model name ("datasubject" -> "Data subjects")."""
+    model = _models_by_name().get(model_name)
+    return str(model._meta.verbose_name_plural).capitalize() if model else model_name
+
+
+@functools.cache
+def _models_by_name() -> dict:
+    # Looked up for every row of the Activity page: build the map once, not a scan per row.
+    # The label itself stays lazy, so it follows the language of each request.
     from django.apps import apps
 
-    for model in apps.get_models():
-        if model._meta.model_name == model_name:
-            return str(model._meta.verbose_name_plural).capitalize()
-    return model_name
+    return {model._meta.model_name: model for model in apps.get_models()}

@@ -44,7 +44,11 @@ def subject_overview(subject):
 def superseded_consents(organisation):
     """Granted consents given under a notice version a newer one has replaced (ask again)."""
     current = {}
-    for notice in NoticeVersion.objects.filter(organisation=organisation).published():
+    for notice in (
+        NoticeVersion.objects.filter(organisation=organisation)
+        .published()
+        .prefetch_related("purposes")
+    ):
         for purpose in notice.purposes.all():
             key = (purpose.pk, notice.language)
             if key not in current or (notice.published_at, notice.pk) > current[key][0]:

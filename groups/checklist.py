@@ -19,6 +19,7 @@ Definitions (so an auditor can recompute them):
 import re
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -138,15 +139,17 @@ def answers(organisation) -> list[Answer]:
     )
     with_notice = [p for p in documents if any(k[0] == p.pk for k in current)]
     if with_notice:
-        granted = ConsentState.objects.filter(purpose__in=with_notice, action=Action.GRANTED)
+        granted = ConsentState.objects.filter(
+            purpose__in=with_notice, action=Action.GRANTED
+        ).count()
         status, figure = (
             YES,
             ngettext(
                 "%(n)s person agreed to receive documents",
                 "%(n)s people agreed to receive documents",
-                granted.count(),
+                granted,
             )
-            % {"n": granted.count()},
+            % {"n": granted},
         )
     elif documents:
         status, figure = PARTLY, _("The documents purpose has no published notice")
@@ -191,16 +194,21 @@ def answers(organisation) -> list[Answer]:
     )
 
     # 5-8. Staff: accounts, numbers, policy.
-    accounts = StaffAccount.objects.filter(organisation=organisation, active=True)
-    unassigned = accounts.filter(employee__isnull=True).count()
+    # One query for the three figures questions 5 and 6 need.
+    figures = StaffAccount.objects.filter(organisation=organisation, active=True).aggregate(
+        total=Count("pk"),
+        unassigned=Count("pk", filter=Q(employee__isnull=True)),
+        personal=Count("pk", filter=Q(number_type=StaffAccount.NumberType.PERSONAL)),
+    )
+    total, unassigned, personal = figures["total"], figures["unassigned"], figures["personal"]
     policy = selectors.current_policy(organisation)
-    if not accounts.exists():
+    if not total:
         status, figure = NO, _("No staff WhatsApp accounts registered")
     else:
         status = YES if (not unassigned and policy) else PARTLY
-        figure = ngettext(
-            "%(n)s account registered", "%(n)s accounts registered", accounts.count()
-        ) % {"n": accounts.count()}
+        figure = ngettext("%(n)s account registered", "%(n)s accounts registered", total) % {
+            "n": total
+        }
         if unassigned:
             figure += "; " + ngettext(
                 "%(n)s not assigned to anyone", "%(n)s not assigned to anyone", unassigned
@@ -217,14 +225,11 @@ def answers(organisation) -> list[Answer]:
         )
     )
 
-    personal = accounts.filter(number_type=StaffAccount.NumberType.PERSONAL).count()
     result.append(
         Answer(
             6,
             _("Is each WhatsApp account used with customers a business number?"),
-            NO
-            if not accounts.exists() or personal == accounts.count()
-            else (PARTLY if personal else YES),
+            NO if not total or personal == total else (PARTLY if personal else YES),
             ngettext(
                 "%(n)s staff account is a personal number",
                 "%(n)s staff accounts are personal numbers",
