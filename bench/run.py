@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from accounts.models import Organisation, User
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import (
     Action,
     Channel,
@@ -148,11 +149,12 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> list[list[
         purpose = fixture.rng.choice(fixture.purposes)
         action = Action.GRANTED if fixture.rng.random() < 0.8 else Action.REFUSED
         notice = fixture.notices[subject.preferred_language]
-        jobs.append((subject, services.Decision(purpose=purpose, action=action, notice=notice)))
+        jobs.append((subject, Decision(purpose=purpose, action=action, notice=notice)))
     # A few appends outside the clock: imports, caches and the first plans are not the figure.
     for subject, decision in jobs[:WARMUP]:
         services.consent_record(
-            organisation=org, subject=subject, decisions=[decision], channel=Channel.WHATSAPP
+            organisation=org,
+            act=ConsentAct(subject=subject, decisions=[decision], channel=Channel.WHATSAPP),
         )
 
     shares = [jobs[n::writers] for n in range(writers)]
@@ -168,10 +170,12 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> list[list[
                 begun = time.perf_counter()
                 services.consent_record(
                     organisation=org,
-                    subject=subject,
-                    decisions=[decision],
-                    channel=Channel.WHATSAPP,
-                    recorded_by=fixture.dpo,
+                    act=ConsentAct(
+                        subject=subject,
+                        decisions=[decision],
+                        channel=Channel.WHATSAPP,
+                        recorded_by=fixture.dpo,
+                    ),
                 )
                 times.append(time.perf_counter() - begun)
         except BaseException as error:  # reported below: a lost writer must not look fast

@@ -15,6 +15,7 @@ from accounts.models import Membership
 from accounts.roles import Role
 
 from . import services
+from .acts import ConsentAct, Decision, withdrawal
 from .models import Action, Channel, DataSubject, NoticeVersion, Purpose, PurposeCategory
 from .phones import parse_phone
 
@@ -277,16 +278,18 @@ def load(*, organisation):
             shown = [n for n in notices[(code, language)] if n.published_at <= when][-1:]
             notice = shown[0] if shown else notices[(code, language)][0]
             action = Action.REFUSED if rng.random() < 0.12 else Action.GRANTED
-            decisions.append(services.Decision(purposes[code], action, notice))
+            decisions.append(Decision(purposes[code], action, notice))
         recorded = services.consent_record(
             organisation=organisation,
-            subject=subject,
-            decisions=decisions,
-            channel=channel,
-            captured_at=when,
-            recorded_by=rng.choice(staff),
-            proof=proof,
-            given_by="guardian" if is_minor else "subject",
+            act=ConsentAct(
+                subject=subject,
+                decisions=decisions,
+                channel=channel,
+                captured_at=when,
+                recorded_by=rng.choice(staff),
+                proof=proof,
+                given_by="guardian" if is_minor else "subject",
+            ),
         )
         events += len(recorded)
         for event in recorded:
@@ -294,11 +297,13 @@ def load(*, organisation):
                 later = min(when + timedelta(days=rng.randrange(5, 200)), now)
                 services.consent_withdraw(
                     organisation=organisation,
-                    subject=subject,
-                    purpose=event.purpose,
-                    channel=rng.choice([Channel.WHATSAPP, Channel.PHONE_CALL, Channel.EMAIL]),
-                    recorded_by=rng.choice(staff),
-                    captured_at=later,
+                    act=ConsentAct(
+                        subject=subject,
+                        decisions=withdrawal(event.purpose),
+                        channel=rng.choice([Channel.WHATSAPP, Channel.PHONE_CALL, Channel.EMAIL]),
+                        recorded_by=rng.choice(staff),
+                        captured_at=later,
+                    ),
                 )
                 events += 1
     services.ledger_verify(organisation=organisation, triggered_by="demo load")

@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.request_info import client_ip, user_agent
+
+from .acts import ConsentAct, Decision, PersonDetails, ProofInput, withdrawal
 from .models import Action, Channel, DataSubject, NoticeVersion, Purpose
 from .phones import parse_phone
 from .uploads import inspect_upload
@@ -27,6 +30,10 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, (list, tuple)):
             return [single(d, initial) for d in data if d]
         return [single(data, initial)] if data else []
+
+
+# How staff can say a person answered: not an import, nor an invite link (only the person uses one).
+STAFF_CHANNELS = [c for c in Channel.choices if c[0] not in (Channel.IMPORT, Channel.INVITE_LINK)]
 
 
 class CaptureForm(forms.Form):
@@ -60,11 +67,7 @@ class CaptureForm(forms.Form):
         initial=Action.GRANTED,
         widget=forms.RadioSelect,
     )
-    channel = forms.ChoiceField(
-        label=_("How"),
-        choices=[c for c in Channel.choices if c[0] not in (Channel.IMPORT, Channel.INVITE_LINK)],
-        initial=Channel.WHATSAPP,
-    )
+    channel = forms.ChoiceField(label=_("How"), choices=STAFF_CHANNELS, initial=Channel.WHATSAPP)
     captured_at = forms.DateTimeField(
         label=_("When"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -110,11 +113,44 @@ class CaptureForm(forms.Form):
         return [inspect_upload(f) for f in self.cleaned_data.get("files") or []]
 
     def notices_for(self, language):
-        """The notice version shown for each purpose, in the chosen language."""
+        """The notice version shown for each purpose (NoticeVersion.objects.to_show)."""
         return {
-            purpose.pk: NoticeVersion.objects.current_for(purpose, language)
+            purpose.pk: NoticeVersion.objects.to_show(purpose, language)
             for purpose in self.fields["purposes"].queryset
         }
+
+    def person(self) -> PersonDetails:
+        data = self.cleaned_data
+        return PersonDetails(
+            phone=data["phone"],
+            full_name=data["full_name"],
+            kind=data["kind"],
+            email=data["email"],
+            preferred_language=data["language"],
+            is_minor=data["is_minor"],
+            guardian_name=data["guardian_name"],
+        )
+
+    def proof(self) -> ProofInput:
+        data = self.cleaned_data
+        return ProofInput(quote=data["quote"], note=data["note"], files=data["files"])
+
+    def act(self, request) -> ConsentAct:
+        """The act as staff logged it, from where they logged it (GDPR Art. 7(1))."""
+        data = self.cleaned_data
+        notices = self.notices_for(data["language"])
+        return ConsentAct(
+            decisions=[
+                Decision(purpose=p, action=data["decision"], notice=notices.get(p.pk))
+                for p in data["purposes"]
+            ],
+            channel=data["channel"],
+            captured_at=data["captured_at"],
+            recorded_by=request.user,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+            idempotency_key=data["idempotency_key"],
+        )
 
     def clean(self):
         data = super().clean()
@@ -130,9 +166,20 @@ class WithdrawForm(forms.Form):
     purpose = forms.IntegerField(widget=forms.HiddenInput)
     channel = forms.ChoiceField(
         label=_("How did the person ask?"),
-        choices=[c for c in Channel.choices if c[0] not in (Channel.IMPORT, Channel.INVITE_LINK)],
+        choices=STAFF_CHANNELS,
         initial=Channel.WHATSAPP,
     )
+
+    def act(self, request, *, subject, purpose) -> ConsentAct:
+        """Staff log the person's withdrawal, from where they logged it (GDPR Art. 7(3))."""
+        return ConsentAct(
+            decisions=withdrawal(purpose),
+            channel=self.cleaned_data["channel"],
+            subject=subject,
+            recorded_by=request.user,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+        )
 
 
 class OrganisationScopedForm(forms.ModelForm):
@@ -246,8 +293,6 @@ class PublicConsentForm(forms.Form):
             del self.fields["full_name"], self.fields["phone"]
 
     def decisions(self):
-        from .services import Decision
-
         return [
             Decision(
                 purpose=self.choices[pk].purpose,
@@ -256,6 +301,16 @@ class PublicConsentForm(forms.Form):
             )
             for pk in self.cleaned_data["purposes"]
         ]
+
+    def act(self, request) -> ConsentAct:
+        """The person's own act on their link, with their IP address and browser as proof."""
+        return ConsentAct(
+            decisions=self.decisions(),
+            channel=Channel.WEB_FORM,
+            by_subject=True,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+        )
 
     def add_service_error(self, error: ValidationError) -> None:
         if hasattr(error, "error_dict"):

@@ -31,9 +31,11 @@ Required columns:
 Optional columns: ``email``; ``kind`` (customer, employee, supplier, other; default customer);
 ``language`` (en, es, ar; default the organisation's language); ``external_ref``;
 ``notice_version`` (the version label of a published notice covering the purpose, in the person's
-language or else in any language). A grant without ``notice_version`` is tied to the current
-published notice of the purpose in the person's language; a purpose that needs consent and has no
-such notice is an error (GDPR Art. 13: no consent without information).
+language or else in any language). A grant without ``notice_version`` is tied to the notice the
+person would be shown today (``NoticeVersion.objects.to_show``: the current one in the person's
+language, else in the organisation's, else the latest in any language); a purpose that needs
+consent and has no published notice is an error (GDPR Art. 13: no consent without information).
+Every rule of consents.rules applies to each row, with the same messages as everywhere else.
 
 Example::
 
@@ -70,22 +72,22 @@ from django.utils.translation import ngettext
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record
 
+from . import rules
+from .acts import ConsentAct, Decision, PersonDetails
 from .models import (
     Action,
     Channel,
     ConsentEvent,
     ConsentState,
     DataSubject,
-    LedgerHead,
     NoticeVersion,
     Proof,
     Purpose,
 )
 from .phones import parse_phone
 from .services import (
-    Append,
-    Decision,
     consent_record_many,
+    ledger_head_lock,
     proof_create,
     subject_find_or_create,
 )
@@ -294,6 +296,7 @@ class ImportRow:
     notice_label: str
     notice: NoticeVersion | None = None
     valid: bool = True
+    notice_label_ok: bool = True
 
 
 @dataclass(slots=True)
@@ -482,12 +485,10 @@ class _Checker:
             return None
         if timezone.is_naive(value):
             value = value.replace(tzinfo=self.zone)
-        if value > self.now:
-            self.report.error(
-                line,
-                "captured_at",
-                _("%(value)s is in the future.") % {"value": raw[:40]},
-            )
+        try:
+            rules.ensure_not_in_future(value, now=self.now)
+        except ValidationError as error:
+            self.report.error(line, "captured_at", error.messages[0])
             return None
         return value
 
@@ -516,12 +517,8 @@ class _Checker:
         report, line = self.report, row.row
         errors_before = report.error_count
         known = self.known.get(row.phone_key)
-        if known is not None and known.status == DataSubject.Status.BLOCKED:
-            report.error(
-                line,
-                "phone",
-                _("This person's data is blocked (erasure requested): nothing can be recorded."),
-            )
+        if known is not None:
+            self.apply(rules.ensure_recordable, known, line=line, column="phone")
 
         first = self.names.setdefault(row.phone_key, (row.full_name, line))
         if not first[0] and row.full_name:
@@ -556,38 +553,32 @@ class _Checker:
 
         pair = (row.phone_key, purpose.pk)
         last = self.last.get(pair)
-        if last is not None and row.captured_at < last.captured_at:
-            if last.row is None:
-                message = _(
-                    "The register already holds a later answer (%(when)s) of this person for"
-                    " “%(purpose)s”: an older row cannot replace it."
-                )
-            else:
-                message = _(
-                    "Row %(row)s, for the same person and purpose, is later (%(when)s): put the"
-                    " rows of one person and purpose in chronological order."
-                )
+        if last is not None and last.row is None:
+            self.apply(
+                rules.ensure_not_older,
+                row.captured_at,
+                latest=last.captured_at,
+                line=line,
+                column="captured_at",
+            )
+        elif last is not None and row.captured_at < last.captured_at:
+            # The file's own order (not a consent rule): its rows are appended in file order.
             report.error(
                 line,
                 "captured_at",
-                message
-                % {"when": _local(last.captured_at), "purpose": purpose.code, "row": last.row},
-            )
-        if row.action == Action.WITHDRAWN and (last is None or last.action != Action.GRANTED):
-            report.error(
-                line,
-                "action",
                 _(
-                    "Nothing to withdraw: this person has not granted “%(purpose)s” earlier in the"
-                    " file or in the register."
+                    "Row %(row)s, for the same person and purpose, is later (%(when)s): put the"
+                    " rows of one person and purpose in chronological order."
                 )
-                % {"purpose": purpose.code},
+                % {"when": _local(last.captured_at), "row": last.row},
             )
-        if row.action == Action.GRANTED and not purpose.active:
-            report.error(
-                line,
-                "purpose",
-                _("The purpose “%(purpose)s” is no longer active.") % {"purpose": purpose.code},
+        if row.action == Action.WITHDRAWN:
+            self.apply(
+                rules.ensure_withdrawable,
+                purpose,
+                current_action=last.action if last else None,
+                line=line,
+                column="action",
             )
 
         language = (
@@ -596,6 +587,9 @@ class _Checker:
             or (self.organisation.default_language)
         )
         row.notice = self.notice_for(row, language)
+        if row.action == Action.GRANTED and row.notice_label_ok:
+            column = "purpose" if not purpose.active else "notice_version"
+            self.apply(rules.ensure_grantable, purpose, row.notice, line=line, column=column)
         self.last[pair] = _Last(row.action, row.captured_at, line)
 
         if not (row.valid and report.error_count == errors_before):
@@ -609,7 +603,18 @@ class _Checker:
         report.events[row.action] += 1
         return True
 
+    def apply(self, rule, *args, line: int, column: str, **kwargs) -> bool:
+        """Run one rule of consents.rules; its message becomes this row's error."""
+        try:
+            rule(*args, **kwargs)
+        except ValidationError as error:
+            self.report.error(line, column, error.messages[0])
+            return False
+        return True
+
     def notice_for(self, row: ImportRow, language: str) -> NoticeVersion | None:
+        """The notice named in the row, or the one the person would be shown today
+        (NoticeVersion.objects.to_show, the same rule as every other page)."""
         purpose = row.purpose
         if row.notice_label:
             covering = [
@@ -621,6 +626,7 @@ class _Checker:
             # latest published.
             covering.sort(key=lambda n: (n.language != language, -n.published_at.timestamp()))
             if not covering:
+                row.notice_label_ok = False
                 self.report.error(
                     row.row,
                     "notice_version",
@@ -633,20 +639,8 @@ class _Checker:
             return None
         key = (purpose.pk, language)
         if key not in self.current_notices:
-            self.current_notices[key] = NoticeVersion.objects.current_for(purpose, language)
-        notice = self.current_notices[key]
-        if notice is None and purpose.requires_consent:
-            self.report.error(
-                row.row,
-                "notice_version",
-                _(
-                    "No published notice covers “%(purpose)s” in language “%(language)s”: a person"
-                    " cannot consent without being informed (GDPR Art. 13). Publish one or name"
-                    " a notice_version."
-                )
-                % {"purpose": purpose.code, "language": language},
-            )
-        return notice
+            self.current_notices[key] = NoticeVersion.objects.to_show(purpose, language)
+        return self.current_notices[key]
 
 
 def _batched(iterable, size):
@@ -750,8 +744,7 @@ def import_apply(
     with transaction.atomic():
         # Lock the chain head for the whole import: no other append may slip between the check
         # and the writes (a withdrawal recorded meanwhile would make an imported grant the latest).
-        LedgerHead.objects.get_or_create(organisation=organisation)
-        LedgerHead.objects.select_for_update().get(organisation=organisation)
+        ledger_head_lock(organisation)
         done = _already_imported(organisation, fileobj, sha256, filename)
         if done is not None:
             return done
@@ -835,14 +828,14 @@ class _Recorder:
             "sha256": sha256,
         }
         self.at_hand: OrderedDict[str, tuple[DataSubject, Proof]] = OrderedDict()
-        self.pending: list[Append] = []
+        self.pending: list[ConsentAct] = []
         self.proofs: dict[int, int] = {}
 
     def record(self, group: list[ImportRow]) -> None:
         first = group[0]
         subject, proof = self.subject_and_proof(first)
         self.pending.append(
-            Append(
+            ConsentAct(
                 subject=subject,
                 decisions=[
                     Decision(purpose=r.purpose, action=r.action, notice=r.notice) for r in group
@@ -863,7 +856,7 @@ class _Recorder:
         """Append the pending acts in one batch: one head lock, bulk writes, file order kept."""
         if not self.pending:
             return
-        batches = consent_record_many(organisation=self.organisation, appends=self.pending)
+        batches = consent_record_many(organisation=self.organisation, acts=self.pending)
         self.pending = []
         result = self.result
         for events in batches:
@@ -881,11 +874,13 @@ class _Recorder:
             return at_hand[row.phone_key]
         subject, created = subject_find_or_create(
             organisation=self.organisation,
-            phone=row.phone,
-            full_name=row.full_name,
-            kind=row.kind or DataSubject.Kind.CUSTOMER,
-            email=row.email,
-            preferred_language=row.language or None,
+            person=PersonDetails(
+                phone=row.phone,
+                full_name=row.full_name,
+                kind=row.kind or DataSubject.Kind.CUSTOMER,
+                email=row.email,
+                preferred_language=row.language or None,
+            ),
         )
         if created:
             result.subjects_created += 1

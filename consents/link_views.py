@@ -66,7 +66,7 @@ def active_link(subject: DataSubject) -> ConsentLink | None:
 def link_create(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
     try:
-        services.consent_link_for_subject(subject=subject, created_by=request.user)
+        services.consent_link_for_subject(subject=subject, created_by=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     next_url = request.POST.get("next", "")
@@ -96,6 +96,7 @@ def generic_links(request):
                 purposes=list(form.cleaned_data["purposes"]),
                 days=form.cleaned_data["days"],
                 label=form.cleaned_data["label"],
+                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)

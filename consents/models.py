@@ -25,49 +25,18 @@ from simple_history.models import HistoricalRecords
 from accounts.history import AuditedHistoricalModel
 from accounts.models import Organisation
 
+from . import rules
+from .choices import (  # noqa: F401 (the register's vocabulary, importable from here as before)
+    Action,
+    Channel,
+    GivenBy,
+    LegalBasis,
+    PurposeCategory,
+    SubjectKind,
+    SubjectStatus,
+)
+
 GENESIS_HASH = "0" * 64
-
-
-class LegalBasis(models.TextChoices):
-    """GDPR Art. 6(1)(a)-(f)."""
-
-    CONSENT = "consent", _("Consent (Art. 6(1)(a))")
-    CONTRACT = "contract", _("Contract (Art. 6(1)(b))")
-    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (Art. 6(1)(c))")
-    VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 6(1)(d))")
-    PUBLIC_TASK = "public_task", _("Public task (Art. 6(1)(e))")
-    LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests (Art. 6(1)(f))")
-
-
-class PurposeCategory(models.TextChoices):
-    MARKETING = "marketing", _("Marketing / commercial communications")
-    INFORMATIONAL = "informational", _("Informational messages")
-    APPOINTMENTS = "appointments", _("Appointment confirmations")
-    DOCUMENTS = "documents", _("Sending documents")
-    GROUP_MEMBERSHIP = "group_membership", _("WhatsApp group membership")
-    OTHER = "other", _("Other")
-
-
-class Channel(models.TextChoices):
-    IN_PERSON = "in_person", _("In person")
-    PHONE_CALL = "phone_call", _("Phone call")
-    WHATSAPP = "whatsapp", _("WhatsApp message")
-    WEB_FORM = "web_form", _("Web form")
-    INVITE_LINK = "invite_link", _("Invite link")
-    EMAIL = "email", _("E-mail")
-    PAPER_FORM = "paper_form", _("Paper form")
-    IMPORT = "import", _("Import")
-
-
-class Action(models.TextChoices):
-    GRANTED = "granted", _("granted")
-    WITHDRAWN = "withdrawn", _("withdrawn")
-    REFUSED = "refused", _("refused")
-
-
-class GivenBy(models.TextChoices):
-    SUBJECT = "subject", _("the person")
-    GUARDIAN = "guardian", _("parent or guardian (under 14, LOPDGDD Art. 7)")
 
 
 class DataSubjectQuerySet(models.QuerySet):
@@ -76,15 +45,8 @@ class DataSubjectQuerySet(models.QuerySet):
 
 
 class DataSubject(models.Model):
-    class Kind(models.TextChoices):
-        CUSTOMER = "customer", _("Customer")
-        EMPLOYEE = "employee", _("Employee")
-        SUPPLIER = "supplier", _("Supplier contact")
-        OTHER = "other", _("Other")
-
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        BLOCKED = "blocked", _("Blocked")
+    Kind = SubjectKind
+    Status = SubjectStatus
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="subjects"
@@ -123,6 +85,10 @@ class DataSubject(models.Model):
     def __str__(self):
         return self.full_name
 
+    def ensure_recordable(self) -> None:
+        """Raise ValidationError if nothing may be recorded about this person (blocked)."""
+        rules.ensure_recordable(self)
+
     def identifiers(self) -> dict:
         """What identifies the person now; its HMAC goes into each ledger event."""
         return {
@@ -147,6 +113,16 @@ class Purpose(models.Model):
         _("legal basis"), max_length=24, choices=LegalBasis.choices, default=LegalBasis.CONSENT
     )
     requires_consent = models.BooleanField(_("needs consent"), default=True)
+    audience = models.CharField(
+        _("for whom"),
+        max_length=10,
+        choices=DataSubject.Kind.choices,
+        blank=True,
+        help_text=_(
+            "Leave empty for everyone. A purpose for employees only (a staff group, say) is then"
+            " never offered to a customer."
+        ),
+    )
     retention_months = models.PositiveIntegerField(
         _("retention (months)"),
         default=24,
@@ -174,12 +150,20 @@ class NoticeVersionQuerySet(models.QuerySet):
         return self.filter(published_at__isnull=False)
 
     def current_for(self, purpose, language):
-        """The version a person is shown today for this purpose in this language."""
+        """The latest published version for this purpose in exactly this language."""
         return (
             self.published()
             .filter(purposes=purpose, language=language)
             .order_by("-published_at", "-pk")
             .first()
+        )
+
+    def to_show(self, purpose, language):
+        """The version a person is shown for this purpose (consents.rules.choose_notice)."""
+        return rules.choose_notice(
+            self.published().filter(purposes=purpose),
+            language=language,
+            fallback_language=purpose.organisation.default_language,
         )
 
 
@@ -568,3 +552,64 @@ class ConsentLink(models.Model):
     @property
     def is_active(self) -> bool:
         return not self.is_revoked and not self.is_expired
+
+
+class UnconfirmedAnswer(models.Model):
+    """A grant typed on a link that is not the person's own (a poster, a group invite) for a
+    purpose they had refused or withdrawn (consents.rules.ensure_attributable).
+
+    It is not a ledger event: nobody can tell that the person typed it. The DPO sees it, sends
+    the person their personal link, and a grant through that link confirms it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting the person's confirmation")
+        CONFIRMED = "confirmed", _("confirmed by the person")
+        DISMISSED = "dismissed", _("dismissed")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="unconfirmed_answers"
+    )
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.PROTECT, related_name="unconfirmed_answers"
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey(
+        NoticeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    source = models.CharField(_("through"), max_length=200, blank=True)
+    link = models.ForeignKey(
+        "ConsentLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=400, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_event = models.ForeignKey(
+        ConsentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("unconfirmed answer")
+        verbose_name_plural = _("unconfirmed answers")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "purpose"],
+                condition=models.Q(status="pending"),
+                name="one_pending_answer_per_purpose",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status", "-submitted_at"], name="unconfirmed_org")
+        ]
+
+    def __str__(self):
+        return f"{self.subject} / {self.purpose}: {self.get_status_display()}"

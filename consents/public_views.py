@@ -19,8 +19,9 @@ from accounts.ratelimit import Limit, hit, retry_after
 from accounts.request_info import client_ip, user_agent
 
 from . import selectors, services
+from .acts import ConsentAct, withdrawal
 from .forms import PublicConsentForm
-from .models import ConsentLink, DataSubject, Purpose
+from .models import Channel, ConsentLink, DataSubject, Purpose
 
 
 def _limits(method: str) -> tuple[Limit, Limit]:
@@ -80,17 +81,26 @@ def consent_page(request, token):
             try:
                 services.public_consent_submit(
                     link=link,
-                    decisions=form.decisions(),
+                    act=form.act(request),
                     language=language,
                     full_name=form.cleaned_data.get("full_name"),
                     phone=form.cleaned_data.get("phone"),
-                    ip_address=client_ip(request),
-                    user_agent=user_agent(request),
                 )
             except ValidationError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, _("Thank you: your choices are recorded."))
+                if link.subject_id:
+                    messages.success(request, _("Thank you: your choices are recorded."))
+                else:
+                    # The same words whatever happened: a poster's page reveals nothing about a
+                    # number (known or not, an earlier answer waiting for confirmation or not).
+                    messages.success(
+                        request,
+                        _(
+                            "Thank you: your answer was received. If it changes an earlier answer,"
+                            " the organisation will send you your personal link to confirm it."
+                        ),
+                    )
                 return redirect("consents:public", token=link.token)
         return render(
             request,
@@ -116,9 +126,12 @@ def withdraw(request, token):
         try:
             services.public_withdraw(
                 link=link,
-                purpose=purpose,
-                ip_address=client_ip(request),
-                user_agent=user_agent(request),
+                act=ConsentAct(
+                    decisions=withdrawal(purpose),
+                    channel=Channel.WEB_FORM,
+                    ip_address=client_ip(request),
+                    user_agent=user_agent(request),
+                ),
             )
         except ValidationError:
             messages.info(request, _("You had not agreed to “%(purpose)s”.") % _named(purpose))

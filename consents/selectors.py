@@ -95,17 +95,6 @@ def dashboard_figures(organisation):
     }
 
 
-def notice_to_show(purpose, language: str):
-    """The current notice for a purpose in ``language``; else in the organisation's language;
-    else the latest published in any language (a person is never asked without one)."""
-    notices = NoticeVersion.objects
-    return (
-        notices.current_for(purpose, language)
-        or notices.current_for(purpose, purpose.organisation.default_language)
-        or notices.published().filter(purposes=purpose).order_by("-published_at", "-pk").first()
-    )
-
-
 @dataclass
 class PublicChoice:
     """One purpose as a person sees it on their consent page (templates/consents/public/)."""
@@ -131,7 +120,12 @@ class PublicChoice:
 def public_choices(*, link, language: str, subject=None) -> list[PublicChoice]:
     """The link's purposes (and any other purpose the person has granted, so that they can
     withdraw it too) with the notice in their language and, for a personal link, their state."""
-    purposes = {p.pk: p for p in link.purposes.filter(active=True)}
+    offered = link.purposes.filter(active=True)
+    if subject is not None:
+        # A personal link made before a purpose was limited to one kind of person keeps it;
+        # the person is still offered only what fits them (consents.rules.ensure_fits).
+        offered = offered.filter(audience__in=["", subject.kind])
+    purposes = {p.pk: p for p in offered}
     states = {}
     if subject is not None:
         states = {
@@ -142,4 +136,7 @@ def public_choices(*, link, language: str, subject=None) -> list[PublicChoice]:
             if state.action == Action.GRANTED:
                 purposes.setdefault(state.purpose_id, state.purpose)
     ordered = sorted(purposes.values(), key=lambda p: (p.name, p.pk))
-    return [PublicChoice(p, notice_to_show(p, language), states.get(p.pk)) for p in ordered]
+    return [
+        PublicChoice(p, NoticeVersion.objects.to_show(p, language), states.get(p.pk))
+        for p in ordered
+    ]

@@ -1,12 +1,14 @@
 """Every write on the consent register. The only module that appends to the ledger.
 
 GDPR Art. 7(1): the controller must be able to demonstrate consent. Each append records who,
-when, how, what the person was told and the proof, and is chained to the one before it.
+when, how, what the person was told and the proof, and is chained to the one before it. What is
+checked before anything is written lives in consents.rules; what travels from a form to the
+ledger is one consents.acts.ConsentAct.
 """
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,14 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User
+from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record
 
-from . import chain
+from . import chain, rules
+from .acts import ConsentAct, Decision, PersonDetails, ProofInput
 from .models import (
     GENESIS_HASH,
     Action,
-    Channel,
     ConsentEvent,
     ConsentLink,
     ConsentState,
@@ -34,50 +36,30 @@ from .models import (
     Proof,
     ProofFile,
     Purpose,
+    UnconfirmedAnswer,
 )
 from .uploads import InspectedUpload
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the person decided for one purpose, and the notice version they were shown."""
-
-    purpose: Purpose
-    action: str
-    notice: NoticeVersion | None = None
-
 
 # --- subjects -------------------------------------------------------------------------------
 
 
 def subject_find_or_create(
-    *,
-    organisation: Organisation,
-    phone,
-    full_name: str,
-    kind: str = DataSubject.Kind.CUSTOMER,
-    email: str = "",
-    preferred_language: str | None = None,
-    is_minor: bool = False,
-    guardian_name: str = "",
+    *, organisation: Organisation, person: PersonDetails
 ) -> tuple[DataSubject, bool]:
     """One subject per phone number per organisation: capture finds the existing one.
 
     An existing subject keeps its identity (rectification is its own, audited, act); only empty
-    fields are filled in.
+    fields are filled in. A blocked person is refused (consents.rules.ensure_recordable).
     """
-    subject = DataSubject.objects.filter(organisation=organisation, phone=phone).first()
+    subject = DataSubject.objects.filter(organisation=organisation, phone=person.phone).first()
     if subject is not None:
-        if subject.status == DataSubject.Status.BLOCKED:
-            raise ValidationError(
-                _("This person's data is blocked (erasure requested): nothing can be recorded.")
-            )
+        subject.ensure_recordable()
         changed = False
-        for field, value in (("email", email), ("guardian_name", guardian_name)):
-            if value and not getattr(subject, field):
-                setattr(subject, field, value)
+        for name, value in (("email", person.email), ("guardian_name", person.guardian_name)):
+            if value and not getattr(subject, name):
+                setattr(subject, name, value.strip())
                 changed = True
-        if is_minor and not subject.is_minor:
+        if person.is_minor and not subject.is_minor:
             subject.is_minor = True
             changed = True
         if changed:
@@ -86,13 +68,13 @@ def subject_find_or_create(
         return subject, False
     subject = DataSubject(
         organisation=organisation,
-        phone=phone,
-        full_name=full_name.strip(),
-        kind=kind,
-        email=email.strip(),
-        preferred_language=preferred_language or organisation.default_language,
-        is_minor=is_minor,
-        guardian_name=guardian_name.strip(),
+        phone=person.phone,
+        full_name=person.full_name.strip(),
+        kind=person.kind or DataSubject.Kind.CUSTOMER,
+        email=person.email.strip(),
+        preferred_language=person.preferred_language or organisation.default_language,
+        is_minor=person.is_minor,
+        guardian_name=person.guardian_name.strip(),
     )
     subject.full_clean()
     subject.save()
@@ -150,78 +132,41 @@ class CaptureResult:
 def consent_capture(
     *,
     organisation: Organisation,
-    recorded_by: User | None,
-    phone,
-    full_name: str,
-    kind: str,
-    decisions: list[Decision],
-    channel: str,
-    captured_at: datetime | None = None,
-    email: str = "",
-    preferred_language: str | None = None,
-    is_minor: bool = False,
-    guardian_name: str = "",
-    quote: str = "",
-    note: str = "",
-    files: list[InspectedUpload] = (),
-    idempotency_key: str = "",
-    ip_address: str | None = None,
-    user_agent: str = "",
-    by_subject: bool = False,
+    person: PersonDetails,
+    act: ConsentAct,
+    proof: ProofInput | None = None,
 ) -> CaptureResult:
     """Staff capture at first contact: find or create the person, keep the proof, append events.
 
     LOPDGDD Art. 7: under 14, the parent or guardian is the one who consents; their name is kept
     with the subject (personal data) and the events record that a guardian gave the answer.
     """
-    if is_minor and not guardian_name.strip():
-        raise ValidationError(
-            _("Under 14, the parent or guardian consents: enter their name (LOPDGDD Art. 7).")
-        )
+    rules.ensure_guardian(is_minor=person.is_minor, guardian_name=person.guardian_name)
+    proof = proof or ProofInput()
     stored: list[str] = []
     try:
         with transaction.atomic():
-            _lock_head(organisation)
-            if idempotency_key:
-                existing = list(
-                    ConsentEvent.objects.filter(
-                        organisation=organisation, idempotency_key=idempotency_key
-                    ).order_by("sequence")
-                )
-                if existing:
-                    return CaptureResult(existing[0].subject, existing, False, replayed=True)
-            subject, created = subject_find_or_create(
-                organisation=organisation,
-                phone=phone,
-                full_name=full_name,
-                kind=kind,
-                email=email,
-                preferred_language=preferred_language,
-                is_minor=is_minor,
-                guardian_name=guardian_name,
-            )
-            proof = proof_create(
+            ledger_head_lock(organisation)
+            replayed = _replay(organisation, act.idempotency_key)
+            if replayed:
+                return CaptureResult(replayed[0].subject, replayed, False, replayed=True)
+            subject, created = subject_find_or_create(organisation=organisation, person=person)
+            kept = proof_create(
                 organisation=organisation,
                 subject=subject,
-                quote=quote,
-                note=note,
-                files=files,
-                created_by=recorded_by,
+                quote=proof.quote,
+                note=proof.note,
+                files=proof.files,
+                created_by=act.recorded_by,
                 stored=stored,
             )
             events = consent_record(
                 organisation=organisation,
-                subject=subject,
-                decisions=decisions,
-                channel=channel,
-                captured_at=captured_at,
-                recorded_by=recorded_by,
-                by_subject=by_subject,
-                given_by=GivenBy.GUARDIAN if is_minor else GivenBy.SUBJECT,
-                proof=proof,
-                ip_address=ip_address,
-                user_agent=user_agent,
-                idempotency_key=idempotency_key,
+                act=act.but(
+                    subject=subject,
+                    proof=kept,
+                    given_by=GivenBy.GUARDIAN if person.is_minor else GivenBy.SUBJECT,
+                ),
             )
     except BaseException:
         # Nothing is kept from a failed capture: no row (rolled back) and no file (removed here).
@@ -231,12 +176,25 @@ def consent_capture(
     return CaptureResult(subject, events, created)
 
 
+def _replay(organisation: Organisation, idempotency_key: str) -> list[ConsentEvent]:
+    if not idempotency_key:
+        return []
+    return list(
+        ConsentEvent.objects.filter(
+            organisation=organisation, idempotency_key=idempotency_key
+        ).order_by("sequence")
+    )
+
+
 # --- the ledger -----------------------------------------------------------------------------
 
 
-def _lock_head(organisation: Organisation) -> LedgerHead:
-    # Lock the chain head: two writers would otherwise both link to the same prev_hash and fork
-    # the chain (or take the same sequence). On SQLite the IMMEDIATE transaction serialises writers.
+def ledger_head_lock(organisation: Organisation) -> LedgerHead:
+    """Lock the organisation's chain head until the end of the current transaction.
+
+    Two writers would otherwise both link to the same prev_hash and fork the chain (or take the
+    same sequence). On SQLite the IMMEDIATE transaction serialises writers.
+    """
     head = LedgerHead.objects.select_for_update().filter(organisation=organisation).first()
     if head is None:
         LedgerHead.objects.get_or_create(organisation=organisation)
@@ -244,100 +202,42 @@ def _lock_head(organisation: Organisation) -> LedgerHead:
     return head
 
 
-def _check_decision(decision: Decision, organisation: Organisation) -> None:
-    purpose = decision.purpose
-    if purpose.organisation_id != organisation.pk:
-        raise ValidationError(_("Unknown purpose."))
-    if decision.action not in Action.values:
-        raise ValidationError(_("Unknown action."))
-    notice = decision.notice
-    if notice is not None:
-        if notice.organisation_id != organisation.pk or not notice.is_published:
-            raise ValidationError(_("Only a published notice can be shown to a person."))
-        if not notice.purposes.filter(pk=purpose.pk).exists():
-            raise ValidationError(
-                _("Notice “%(notice)s” does not cover the purpose “%(purpose)s”.")
-                % {"notice": notice, "purpose": purpose}
+def _check_acts(organisation: Organisation, acts: list[ConsentAct], now) -> None:
+    """consents.rules, for every act and decision. A batch names the same few (purpose, action,
+    notice) triples again and again: each is checked once."""
+    checked: set = set()
+    for act in acts:
+        rules.check_act(act, organisation.pk, now=now)
+        for decision in act.decisions:
+            key = (
+                decision.purpose.pk,
+                decision.action,
+                decision.notice.pk if decision.notice else 0,
             )
-    if decision.action == Action.GRANTED:
-        if not purpose.active:
-            raise ValidationError(
-                _("The purpose “%(purpose)s” is no longer active.") % {"purpose": purpose}
-            )
-        if purpose.requires_consent and notice is None:
-            raise ValidationError(
-                _(
-                    "No published notice covers “%(purpose)s”: a person cannot consent without"
-                    " being informed (GDPR Art. 13)."
-                )
-                % {"purpose": purpose}
-            )
-
-
-@dataclass(frozen=True)
-class Append:
-    """One act of one person, for one or more purposes: what consent_record_many appends."""
-
-    subject: DataSubject
-    decisions: list[Decision]
-    channel: str
-    captured_at: datetime | None = None
-    recorded_by: User | None = None
-    by_subject: bool = False
-    given_by: str = GivenBy.SUBJECT
-    proof: Proof | None = None
-    ip_address: str | None = None
-    user_agent: str = ""
-    idempotency_key: str = ""
-    confirms: ConsentEvent | None = None
-
-
-def _check_append(append: Append, organisation: Organisation, now, covered: dict) -> None:
-    if not append.decisions:
-        raise ValidationError(_("Choose at least one purpose."))
-    subject = append.subject
-    if subject.organisation_id != organisation.pk:
-        raise ValidationError(_("Unknown person."))
-    if subject.status == DataSubject.Status.BLOCKED:
-        raise ValidationError(
-            _("This person's data is blocked (erasure requested): nothing can be recorded.")
-        )
-    if append.channel not in Channel.values:
-        raise ValidationError(_("Choose how the person gave their answer."))
-    if append.given_by not in GivenBy.values:
-        raise ValidationError(_("Unknown consenting person."))
-    if len({d.purpose.pk for d in append.decisions}) != len(append.decisions):
-        raise ValidationError(_("Each purpose can be answered once per capture."))
-    if (append.captured_at or now) > now + timezone.timedelta(minutes=5):
-        raise ValidationError(_("The moment the person acted cannot be in the future."))
-    for decision in append.decisions:
-        # A batch names the same few (notice, purpose) pairs again and again: check each once.
-        key = (decision.purpose.pk, decision.action, decision.notice.pk if decision.notice else 0)
-        if key not in covered:
-            _check_decision(decision, organisation)
-            covered[key] = True
+            if key not in checked:
+                rules.check_decision(decision, organisation.pk)
+                checked.add(key)
 
 
 @transaction.atomic
 def consent_record_many(
-    *, organisation: Organisation, appends: list[Append]
+    *, organisation: Organisation, acts: list[ConsentAct]
 ) -> list[list[ConsentEvent]]:
-    """Append every act of ``appends`` in order, atomically: all of them or none.
+    """Append every act of ``acts`` in order, atomically: all of them or none.
 
-    The one place ledger rows are written (consent_record is this with one act). It takes the
-    organisation's chain head once, chains each event to the one before it, writes the events
-    and the derived ConsentState in bulk, and moves the head. An act whose idempotency key was
-    already recorded is not recorded again: its earlier events are returned in its place.
-    Returns the events of each act, in the order given.
+    The one place ledger rows are written (consent_record is this with one act). It checks each
+    act against the rule book, takes the organisation's chain head once, checks what depends on
+    the register (a withdrawal needs a consent: GDPR Art. 7(3)) under that lock, chains each event
+    to the one before it, writes the events and the derived ConsentState in bulk, and moves the
+    head. An act whose idempotency key was already recorded is not recorded again: its earlier
+    events are returned in its place. Returns the events of each act, in the order given.
     """
     now = timezone.now()
-    covered: dict = {}
-    for append in appends:
-        _check_append(append, organisation, now, covered)
+    _check_acts(organisation, acts, now)
 
-    head = _lock_head(organisation)
+    head = ledger_head_lock(organisation)
     # Checked under the head lock: two submissions of one form cannot both pass this test.
-    keys = [a.idempotency_key for a in appends if a.idempotency_key]
+    keys = [a.idempotency_key for a in acts if a.idempotency_key]
     existing: dict[str, list[ConsentEvent]] = {}
     if keys:
         for event in ConsentEvent.objects.filter(
@@ -345,77 +245,78 @@ def consent_record_many(
         ).order_by("sequence"):
             existing.setdefault(event.idempotency_key, []).append(event)
 
+    fresh = [a for a in acts if a.idempotency_key not in existing]
+    states = _states_of(fresh)
     results: list[list[ConsentEvent]] = []
     new_events: list[ConsentEvent] = []
-    for append in appends:
-        if append.idempotency_key in existing:
-            results.append(existing[append.idempotency_key])
+    for act in acts:
+        if act.idempotency_key in existing:
+            results.append(existing[act.idempotency_key])
             continue
-        subject = append.subject
+        subject = act.subject
+        common = act.ledger_fields(now=now)
         subject_hmac = chain.identifiers_hmac(subject.identifiers())
-        proof_digests = append.proof.digests() if append.proof else []
         recorded = []
-        for decision in append.decisions:
+        for decision in act.decisions:
+            key = (subject.pk, decision.purpose.pk)
+            if decision.action == Action.WITHDRAWN:
+                state = states.get(key)
+                rules.ensure_withdrawable(
+                    decision.purpose, current_action=state.action if state else None
+                )
             event = ConsentEvent(
                 organisation=organisation,
                 sequence=head.sequence + 1,
-                subject=subject,
                 purpose=decision.purpose,
                 action=decision.action,
-                channel=append.channel,
-                captured_at=append.captured_at or now,
-                recorded_at=now,
-                recorded_by=append.recorded_by,
-                by_subject=append.by_subject,
-                given_by=append.given_by,
                 notice_version=decision.notice,
                 notice_sha256=decision.notice.sha256 if decision.notice else "",
-                proof=append.proof,
-                proof_digests=proof_digests,
-                ip_address=append.ip_address or None,
-                user_agent=(append.user_agent or "")[:400],
-                confirms=append.confirms,
                 subject_hmac=subject_hmac,
-                idempotency_key=append.idempotency_key,
                 prev_hash=head.hash,
+                **common,
             )
             event.hash = chain.event_hash(event.prev_hash, event.canonical())
             head.sequence, head.hash = event.sequence, event.hash
+            state = states.get(key) or ConsentState(
+                organisation=organisation, subject_id=key[0], purpose_id=key[1]
+            )
+            state.event, state.action, state.captured_at = event, event.action, event.captured_at
+            states[key] = state
             recorded.append(event)
-        if append.idempotency_key:
-            existing[append.idempotency_key] = recorded  # the same key twice in one batch
+        if act.idempotency_key:
+            existing[act.idempotency_key] = recorded  # the same key twice in one batch
         new_events.extend(recorded)
         results.append(recorded)
     if not new_events:
         return results
 
     ConsentEvent.objects.bulk_create(new_events, batch_size=1000)
-    _states_follow(organisation, new_events)
+    _states_follow(new_events, states)
     head.save(update_fields=["sequence", "hash"])
     return results
 
 
-def _states_follow(organisation: Organisation, events: list[ConsentEvent]) -> None:
-    """ConsentState (invariant 5): each (subject, purpose) points at its latest event."""
-    latest: dict[tuple[int, int], ConsentEvent] = {}
-    for event in events:
-        latest[(event.subject_id, event.purpose_id)] = event
-    subject_ids = {s for s, _p in latest}
-    purpose_ids = {p for _s, p in latest}
-    # Writers of one organisation are serialised by the head lock, so read-then-write is safe.
-    current = {
+def _states_of(acts: list[ConsentAct]) -> dict[tuple[int, int], ConsentState]:
+    """The current state of every (subject, purpose) the acts answer. Writers of one
+    organisation are serialised by the head lock, so read-then-write is safe."""
+    subject_ids = {a.subject.pk for a in acts}
+    purpose_ids = {d.purpose.pk for a in acts for d in a.decisions}
+    if not subject_ids:
+        return {}
+    return {
         (state.subject_id, state.purpose_id): state
         for state in ConsentState.objects.filter(
             subject_id__in=subject_ids, purpose_id__in=purpose_ids
         )
-        if (state.subject_id, state.purpose_id) in latest
     }
+
+
+def _states_follow(events: list[ConsentEvent], states: dict) -> None:
+    """ConsentState (invariant 5): each (subject, purpose) points at its latest event."""
+    touched = {(e.subject_id, e.purpose_id) for e in events}
     changed, created = [], []
-    for key, event in latest.items():
-        state = current.get(key) or ConsentState(
-            organisation=organisation, subject_id=key[0], purpose_id=key[1]
-        )
-        state.event, state.action, state.captured_at = event, event.action, event.captured_at
+    for key in touched:
+        state = states[key]
         (changed if state.pk else created).append(state)
     if changed:
         ConsentState.objects.bulk_update(
@@ -425,81 +326,25 @@ def _states_follow(organisation: Organisation, events: list[ConsentEvent]) -> No
         ConsentState.objects.bulk_create(created, batch_size=1000)
 
 
-def consent_record(
-    *,
-    organisation: Organisation,
-    subject: DataSubject,
-    decisions: list[Decision],
-    channel: str,
-    captured_at: datetime | None = None,
-    recorded_by: User | None = None,
-    by_subject: bool = False,
-    given_by: str = GivenBy.SUBJECT,
-    proof: Proof | None = None,
-    ip_address: str | None = None,
-    user_agent: str = "",
-    idempotency_key: str = "",
-    confirms: ConsentEvent | None = None,
-) -> list[ConsentEvent]:
-    """Append one event per purpose, atomically: all of them or none.
+def consent_record(*, organisation: Organisation, act: ConsentAct) -> list[ConsentEvent]:
+    """Append one event per purpose of the act, atomically: all of them or none.
 
     GDPR Art. 4(11) and EDPB 05/2020: consent is specific, so each purpose is its own event.
     The same ``idempotency_key`` (one per capture form) records once: a double tap or a retry
     returns the events already recorded.
     """
-    (events,) = consent_record_many(
-        organisation=organisation,
-        appends=[
-            Append(
-                subject=subject,
-                decisions=decisions,
-                channel=channel,
-                captured_at=captured_at,
-                recorded_by=recorded_by,
-                by_subject=by_subject,
-                given_by=given_by,
-                proof=proof,
-                ip_address=ip_address,
-                user_agent=user_agent,
-                idempotency_key=idempotency_key,
-                confirms=confirms,
-            )
-        ],
-    )
+    (events,) = consent_record_many(organisation=organisation, acts=[act])
     return events
 
 
-def consent_withdraw(
-    *,
-    organisation: Organisation,
-    subject: DataSubject,
-    purpose: Purpose,
-    channel: str,
-    recorded_by: User | None = None,
-    by_subject: bool = False,
-    ip_address: str | None = None,
-    user_agent: str = "",
-    captured_at: datetime | None = None,
-) -> ConsentEvent:
-    """GDPR Art. 7(3): withdrawal is as easy as giving: one call, one event, no reason asked."""
-    with transaction.atomic():
-        state = ConsentState.objects.filter(subject=subject, purpose=purpose).first()
-        if state is None or state.action != Action.GRANTED:
-            raise ValidationError(
-                _("%(name)s has no consent to withdraw for “%(purpose)s”.")
-                % {"name": subject.full_name, "purpose": purpose.name}
-            )
-        (event,) = consent_record(
-            organisation=organisation,
-            subject=subject,
-            decisions=[Decision(purpose=purpose, action=Action.WITHDRAWN)],
-            channel=channel,
-            captured_at=captured_at,
-            recorded_by=recorded_by,
-            by_subject=by_subject,
-            ip_address=ip_address,
-            user_agent=user_agent,
-        )
+def consent_withdraw(*, organisation: Organisation, act: ConsentAct) -> ConsentEvent:
+    """GDPR Art. 7(3): withdrawal is as easy as giving: one call, one event, no reason asked.
+
+    ``act`` withdraws one purpose (consents.acts.withdrawal); it fails if nothing was granted.
+    """
+    if len(act.decisions) != 1 or act.decisions[0].action != Action.WITHDRAWN:
+        raise ValidationError(_("Choose the one purpose to withdraw."))
+    (event,) = consent_record(organisation=organisation, act=act)
     return event
 
 
@@ -659,6 +504,14 @@ def consent_state_rebuild(*, organisation: Organisation) -> int:
 # --- self-service consent links -------------------------------------------------------------
 
 
+def purposes_for(subject: DataSubject):
+    """The active purposes a person may be asked about: those for everyone and those for their
+    kind (consents.rules.ensure_fits)."""
+    return Purpose.objects.filter(organisation=subject.organisation_id, active=True).filter(
+        audience__in=["", subject.kind]
+    )
+
+
 def consent_link_create(
     *,
     organisation: Organisation,
@@ -667,26 +520,29 @@ def consent_link_create(
     purposes: list[Purpose] | None = None,
     days: int | None = None,
     label: str = "",
+    request=None,
 ) -> ConsentLink:
     """A link the person opens to consent, confirm or withdraw themself (GDPR Art. 7(1), 7(3)).
 
     With ``subject``, a personal link (default purposes: every active purpose of the
-    organisation); without, a generic link for posters, which needs its purposes.
+    organisation meant for their kind); without, a generic link for posters, which needs its
+    purposes. Who created it, when and from where goes to the audit trail (invariant 6).
     """
     if subject is not None:
         if subject.organisation_id != organisation.pk:
             raise ValidationError(_("Unknown person."))
-        if subject.status == DataSubject.Status.BLOCKED:
-            raise ValidationError(
-                _("This person's data is blocked (erasure requested): nothing can be recorded.")
-            )
+        subject.ensure_recordable()
     if purposes is None and subject is not None:
-        purposes = list(Purpose.objects.filter(organisation=organisation, active=True))
+        purposes = list(purposes_for(subject))
     purposes = list(purposes or [])
     if not purposes:
         raise ValidationError(_("Choose at least one purpose."))
-    if any(p.organisation_id != organisation.pk or not p.active for p in purposes):
-        raise ValidationError(_("Unknown purpose."))
+    for purpose in purposes:
+        rules.ensure_own_purpose(purpose, organisation.pk)
+        if not purpose.active:
+            raise ValidationError(_("Unknown purpose."))
+        if subject is not None:
+            rules.ensure_fits(purpose, subject.kind)
     days = settings.CONSENT_LINK_DAYS if days is None else days
     if not 1 <= days <= 366:
         raise ValidationError(_("A link is valid for 1 to 366 days."))
@@ -704,10 +560,25 @@ def consent_link_create(
     with transaction.atomic():
         link.save()
         link.purposes.set(purposes)
+        audit_record(
+            organisation=organisation,
+            user=created_by,
+            request=request,
+            register="consentlink",
+            action=AuditEntry.Action.CREATED,
+            object_id=link.pk,
+            object_repr=str(link)[:200],
+            details=[
+                {"field": "purposes", "old": "", "new": ", ".join(p.code for p in purposes)},
+                {"field": "expires_at", "old": "", "new": link.expires_at.isoformat()},
+            ],
+        )
     return link
 
 
-def consent_link_for_subject(*, subject: DataSubject, created_by: User | None) -> ConsentLink:
+def consent_link_for_subject(
+    *, subject: DataSubject, created_by: User | None, request=None
+) -> ConsentLink:
     """The person's active personal link, or a new one: one link to send, not one per send."""
     link = (
         ConsentLink.objects.active()
@@ -716,7 +587,7 @@ def consent_link_for_subject(*, subject: DataSubject, created_by: User | None) -
         .first()
     )
     return link or consent_link_create(
-        organisation=subject.organisation, created_by=created_by, subject=subject
+        organisation=subject.organisation, created_by=created_by, subject=subject, request=request
     )
 
 
@@ -748,44 +619,134 @@ def _link_usable(link: ConsentLink) -> None:
         raise ValidationError(_("This link is no longer valid."), code="link_inactive")
 
 
+def unconfirmed_answer_keep(
+    *,
+    subject: DataSubject,
+    decision: Decision,
+    act: ConsentAct,
+    source: str,
+    link: ConsentLink | None = None,
+) -> UnconfirmedAnswer:
+    """Keep, off the ledger, a grant typed on a link that is not the person's own (a poster, a
+    group invite) for a purpose they refused or withdrew (consents.rules.ensure_attributable).
+
+    The DPO sees it on the Unconfirmed answers page and sends the person their personal link;
+    a grant through that link confirms it (unconfirmed_answers_confirm).
+    """
+    answer, _created = UnconfirmedAnswer.objects.get_or_create(
+        organisation=subject.organisation,
+        subject=subject,
+        purpose=decision.purpose,
+        status=UnconfirmedAnswer.Status.PENDING,
+        defaults={
+            "notice": decision.notice,
+            "channel": act.channel,
+            "source": source[:200],
+            "link": link,
+            "ip_address": act.ip_address or None,
+            "user_agent": (act.user_agent or "")[:400],
+        },
+    )
+    return answer
+
+
+def unconfirmed_answers_confirm(*, events: list[ConsentEvent]) -> int:
+    """The person granted through their personal link: their pending answers are confirmed."""
+    confirmed = 0
+    for event in events:
+        if event.action != Action.GRANTED or not event.by_subject:
+            continue
+        confirmed += UnconfirmedAnswer.objects.filter(
+            subject_id=event.subject_id,
+            purpose_id=event.purpose_id,
+            status=UnconfirmedAnswer.Status.PENDING,
+        ).update(
+            status=UnconfirmedAnswer.Status.CONFIRMED,
+            resolved_at=event.recorded_at,
+            resolved_event=event,
+        )
+    return confirmed
+
+
+def unconfirmed_answer_dismiss(
+    *, answer: UnconfirmedAnswer, dismissed_by: User, request=None
+) -> UnconfirmedAnswer:
+    """The DPO closes an unconfirmed answer (not the person, or they did not confirm). Audited."""
+    if answer.status != UnconfirmedAnswer.Status.PENDING:
+        raise ValidationError(_("This answer was handled already."))
+    answer.status = UnconfirmedAnswer.Status.DISMISSED
+    answer.resolved_at = timezone.now()
+    answer.resolved_by = dismissed_by
+    answer.save(update_fields=["status", "resolved_at", "resolved_by"])
+    audit_record(
+        organisation=answer.organisation,
+        user=dismissed_by,
+        request=request,
+        register="unconfirmedanswer",
+        action=AuditEntry.Action.CHANGED,
+        object_id=answer.pk,
+        object_repr=str(answer)[:200],
+        details=[{"field": "status", "old": "pending", "new": "dismissed"}],
+    )
+    return answer
+
+
+def split_unattributable(
+    *, subject: DataSubject, decisions: list[Decision], personal: bool
+) -> tuple[list[Decision], list[Decision]]:
+    """(what may be recorded, what must wait for the person's confirmation): the rule
+    consents.rules.ensure_attributable applied to the person's current states."""
+    if personal:
+        return list(decisions), []
+    current = dict(ConsentState.objects.filter(subject=subject).values_list("purpose_id", "action"))
+    recordable, waiting = [], []
+    for decision in decisions:
+        try:
+            rules.ensure_attributable(current.get(decision.purpose.pk), personal=personal)
+        except ValidationError:
+            waiting.append(decision)
+        else:
+            recordable.append(decision)
+    return recordable, waiting
+
+
 @transaction.atomic
 def public_consent_submit(
     *,
     link: ConsentLink,
-    decisions: list[Decision],
+    act: ConsentAct,
     language: str,
     full_name: str | None = None,
     phone: str | None = None,
-    ip_address: str | None,
-    user_agent: str,
-    channel: str = Channel.WEB_FORM,
 ) -> list[ConsentEvent]:
     """The person ticks purposes on their link: one granted event per purpose, by the person.
 
     GDPR Art. 4(11) and 7(1): a clear affirmative act (nothing pre-ticked), per purpose, with the
-    notice version shown in their language, their IP address and browser as proof. On a personal
-    link a purpose staff logged (by_subject=False) is confirmed instead: a granted event that
-    ``confirms`` the staff event (double opt-in). A purpose already granted by the person records
-    nothing. A generic link finds or creates the person by the phone typed and never tells the
-    visitor whether the number was known; a blocked person records nothing, silently.
+    notice version shown in their language, their IP address and browser as proof (all in
+    ``act``). On a personal link a purpose staff logged (by_subject=False) is confirmed instead:
+    a granted event that ``confirms`` the staff event (double opt-in). A purpose already granted
+    by the person records nothing. A generic link finds or creates the person by the phone typed
+    and never tells the visitor whether the number was known: a blocked person records nothing,
+    and a purpose the person refused or withdrew waits, off the ledger, for their confirmation
+    through their personal link (anyone can type anyone's number on a poster).
     """
     from .phones import parse_phone
-    from .selectors import notice_to_show
 
     _link_usable(link)
     organisation = link.organisation
-    if not decisions:
+    if not act.decisions:
         raise ValidationError(_("Tick at least one purpose."))
-    allowed = set(link.purposes.values_list("pk", flat=True))
+    offered = set(link.purposes.values_list("pk", flat=True))
     subject = link.subject
     if subject is not None:
-        allowed |= set(
+        offered |= set(
             ConsentState.objects.filter(subject=subject, action=Action.GRANTED).values_list(
                 "purpose_id", flat=True
             )
         )
-    for decision in decisions:
-        if decision.purpose.pk not in allowed or decision.action != Action.GRANTED:
+    for decision in act.decisions:
+        rules.ensure_offered(decision.purpose, offered)
+        if decision.action != Action.GRANTED:
             raise ValidationError(_("Unknown purpose."))
     if subject is None:
         if not (full_name or "").strip():
@@ -795,66 +756,69 @@ def public_consent_submit(
         except ValidationError as error:
             raise ValidationError({"phone": error.messages}) from None
         subject = DataSubject.objects.filter(organisation=organisation, phone=number).first()
-        if subject is not None and subject.status == DataSubject.Status.BLOCKED:
-            return []
         if subject is None:
             subject, _created = subject_find_or_create(
                 organisation=organisation,
-                phone=number,
-                full_name=full_name,
-                preferred_language=language,
+                person=PersonDetails(
+                    phone=number, full_name=full_name, preferred_language=language
+                ),
             )
+        else:
+            try:
+                subject.ensure_recordable()
+            except ValidationError:
+                return []  # silently: the page reveals nothing about a number
+    decisions = [
+        Decision(
+            purpose=d.purpose,
+            action=Action.GRANTED,
+            notice=d.notice or NoticeVersion.objects.to_show(d.purpose, language),
+        )
+        for d in act.decisions
+    ]
+    recordable, waiting = split_unattributable(
+        subject=subject, decisions=decisions, personal=link.subject_id is not None
+    )
+    for decision in waiting:
+        unconfirmed_answer_keep(
+            subject=subject, decision=decision, act=act, source=link.label or str(link), link=link
+        )
     states = {
         s.purpose_id: s
         for s in ConsentState.objects.filter(subject=subject).select_related("event")
     }
-    record = {
-        "organisation": organisation,
-        "subject": subject,
-        "channel": channel,
-        "by_subject": True,
-        "recorded_by": None,
-        "ip_address": ip_address,
-        "user_agent": user_agent,
-    }
+    act = act.but(subject=subject, by_subject=True, recorded_by=None)
     fresh, events = [], []
-    for decision in decisions:
-        notice = decision.notice or notice_to_show(decision.purpose, language)
+    for decision in recordable:
         state = states.get(decision.purpose.pk)
-        chosen = Decision(purpose=decision.purpose, action=Action.GRANTED, notice=notice)
         if state is None or state.action != Action.GRANTED:
-            fresh.append(chosen)
+            fresh.append(decision)
         elif link.subject_id and not state.event.by_subject:
             # Only the person's own link confirms: a poster's visitor could type anyone's number.
-            events += consent_record(decisions=[chosen], confirms=state.event, **record)
+            events += consent_record(
+                organisation=organisation,
+                act=act.but(decisions=[decision], confirms=state.event),
+            )
     if fresh:
-        events += consent_record(decisions=fresh, **record)
+        events += consent_record(organisation=organisation, act=act.but(decisions=fresh))
+    if link.subject_id:
+        unconfirmed_answers_confirm(events=events)
     link.last_used_at = timezone.now()
     link.save(update_fields=["last_used_at"])
     return events
 
 
-def public_withdraw(
-    *,
-    link: ConsentLink,
-    purpose: Purpose,
-    ip_address: str | None,
-    user_agent: str,
-    channel: str = Channel.WEB_FORM,
-) -> ConsentEvent:
+def public_withdraw(*, link: ConsentLink, act: ConsentAct) -> ConsentEvent:
     """GDPR Art. 7(3): one click on their personal link withdraws, as easily as it was given."""
     _link_usable(link)
-    if link.subject is None or purpose.organisation_id != link.organisation_id:
+    if link.subject is None:
         raise ValidationError(_("Unknown purpose."))
+    for decision in act.decisions:
+        rules.ensure_own_purpose(decision.purpose, link.organisation_id)
     with transaction.atomic():
         event = consent_withdraw(
             organisation=link.organisation,
-            subject=link.subject,
-            purpose=purpose,
-            channel=channel,
-            by_subject=True,
-            ip_address=ip_address,
-            user_agent=user_agent,
+            act=act.but(subject=link.subject, by_subject=True, recorded_by=None),
         )
         link.last_used_at = timezone.now()
         link.save(update_fields=["last_used_at"])

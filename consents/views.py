@@ -34,30 +34,9 @@ def capture(request):
     org = request.organisation
     form = CaptureForm(request.POST or None, request.FILES or None, organisation=org)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        notices = form.notices_for(data["language"])
-        decisions = [
-            services.Decision(purpose=p, action=data["decision"], notice=notices.get(p.pk))
-            for p in data["purposes"]
-        ]
         try:
             result = services.consent_capture(
-                organisation=org,
-                recorded_by=request.user,
-                phone=data["phone"],
-                full_name=data["full_name"],
-                kind=data["kind"],
-                email=data["email"],
-                preferred_language=data["language"],
-                is_minor=data["is_minor"],
-                guardian_name=data["guardian_name"],
-                decisions=decisions,
-                channel=data["channel"],
-                captured_at=data["captured_at"],
-                quote=data["quote"],
-                note=data["note"],
-                files=data["files"],
-                idempotency_key=data["idempotency_key"],
+                organisation=org, person=form.person(), act=form.act(request), proof=form.proof()
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -122,7 +101,9 @@ def receipt(request, key):
     link = link_views.active_link(subject)
     if link is None and subject.status == DataSubject.Status.ACTIVE:
         # Offer the person their own link at once: they can confirm (double opt-in) or withdraw.
-        link = services.consent_link_for_subject(subject=subject, created_by=request.user)
+        link = services.consent_link_for_subject(
+            subject=subject, created_by=request.user, request=request
+        )
     context = {"events": events, "subject": subject}
     return render(
         request,
@@ -164,10 +145,7 @@ def subject_withdraw(request, pk):
         try:
             event = services.consent_withdraw(
                 organisation=request.organisation,
-                subject=subject,
-                purpose=purpose,
-                channel=form.cleaned_data["channel"],
-                recorded_by=request.user,
+                act=form.act(request, subject=subject, purpose=purpose),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import Role
-from consents import services as consent_services
+from consents.acts import ConsentAct, Decision
 from consents.models import (
     Action,
+    Channel,
     ConsentState,
     DataSubject,
     NoticeVersion,
@@ -50,6 +51,7 @@ def _team_purpose(organisation):
         defaults={
             "name": "Grupo «Equipo clínica»",
             "category": PurposeCategory.GROUP_MEMBERSHIP,
+            "audience": DataSubject.Kind.EMPLOYEE,
             "retention_months": 12,
             "description": "Pertenencia voluntaria al grupo de WhatsApp del equipo.",
         },
@@ -140,7 +142,7 @@ def load(*, organisation):
             added_by=members.get(Role.STAFF).user,
             joined_at=now - timedelta(days=90),
         )
-    team_notice = NoticeVersion.objects.current_for(team.purpose, "es")
+    team_notice = NoticeVersion.objects.to_show(team.purpose, "es")
     for subject in DataSubject.objects.filter(
         organisation=organisation, kind=DataSubject.Kind.EMPLOYEE
     ).order_by("pk")[:5]:
@@ -148,10 +150,14 @@ def load(*, organisation):
             group=team,
             full_name=subject.full_name,
             phone=subject.phone,
-            decisions=[consent_services.Decision(team.purpose, Action.GRANTED, team_notice)],
+            act=ConsentAct(
+                decisions=[Decision(team.purpose, Action.GRANTED, team_notice)],
+                channel=Channel.INVITE_LINK,
+                by_subject=True,
+                ip_address="192.0.2.10",
+                user_agent="Demo",
+            ),
             language="es",
-            ip_address="192.0.2.10",
-            user_agent="Demo",
         )
 
     policy = UsagePolicyVersion.objects.create(

@@ -14,8 +14,8 @@ from django.views.decorators.csrf import csrf_protect
 
 from accounts import ratelimit
 from accounts.request_info import client_ip, user_agent
-from consents.models import Action, NoticeVersion, Purpose, PurposeCategory
-from consents.services import Decision
+from consents.acts import ConsentAct, Decision
+from consents.models import Action, Channel, NoticeVersion, Purpose, PurposeCategory
 
 from . import services
 from .forms import InviteForm
@@ -26,15 +26,6 @@ PER_IP = ratelimit.Limit("group-invite-ip", getattr(settings, "GROUP_INVITE_PER_
 PER_TOKEN = ratelimit.Limit(
     "group-invite-token", getattr(settings, "GROUP_INVITE_PER_TOKEN", 300), 600
 )
-
-
-def _notice(purpose, language, organisation):
-    """The current notice in the visitor's language, else in the organisation's language."""
-    for code in (language, organisation.default_language):
-        notice = NoticeVersion.objects.current_for(purpose, code)
-        if notice is not None:
-            return notice
-    return None
 
 
 def _too_many(request, limit):
@@ -64,10 +55,12 @@ def invite(request, token):
     if not group.is_active:
         return render(request, "groups/public/closed.html", {"org": org}, status=410)
     language = translation.get_language()
-    notice = _notice(group.purpose, language, org)
+    notice = NoticeVersion.objects.to_show(group.purpose, language)
+    audience = services.group_audience(group)
     others = [
-        (purpose, _notice(purpose, language, org))
+        (purpose, NoticeVersion.objects.to_show(purpose, language))
         for purpose in Purpose.objects.filter(organisation=org, active=True)
+        .filter(audience__in=["", audience])
         .exclude(category=PurposeCategory.GROUP_MEMBERSHIP)
         .order_by("name")
     ]
@@ -79,23 +72,32 @@ def invite(request, token):
     )
     if request.method == "POST" and notice is not None and form.is_valid():
         data = form.cleaned_data
-        decisions = [Decision(group.purpose, Action.GRANTED, notice)] + [
-            Decision(p, Action.GRANTED, n) for p, n in others if p in data["purposes"]
-        ]
+        act = ConsentAct(
+            decisions=[Decision(group.purpose, Action.GRANTED, notice)]
+            + [Decision(p, Action.GRANTED, n) for p, n in others if p in data["purposes"]],
+            channel=Channel.INVITE_LINK,
+            by_subject=True,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+            idempotency_key=data["idempotency_key"],
+        )
         try:
-            services.group_join_via_invite(
+            membership = services.group_join_via_invite(
                 group=group,
                 full_name=data["full_name"],
                 phone=data["phone"],
-                decisions=decisions,
+                act=act,
                 language=notice.language,
-                ip_address=client_ip(request),
-                user_agent=user_agent(request),
-                idempotency_key=data["idempotency_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if membership is None:
+                # The number's earlier refusal or withdrawal stands until the person confirms
+                # through their personal link: no WhatsApp link on an unattributable answer.
+                return render(
+                    request, "groups/public/confirm_first.html", {"org": org, "group": group}
+                )
             return HttpResponseRedirect(group.invite_url)
     context = {
         "org": org,

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
 from consents import services as consent_services
-from consents.models import Action, Channel, ConsentState, DataSubject
+from consents.acts import ConsentAct, PersonDetails
+from consents.models import Action, ConsentState, DataSubject
 from consents.phones import try_parse_phone
 
 from .models import (
@@ -94,53 +95,61 @@ def _current_membership(group, subject):
     return GroupMembership.objects.filter(group=group, subject=subject).current().first()
 
 
+def group_audience(group: WhatsAppGroup) -> str:
+    """The kind of person a group is for: employees in a staff group, customers otherwise."""
+    if group.kind == WhatsAppGroup.Kind.EMPLOYEES:
+        return DataSubject.Kind.EMPLOYEE
+    return DataSubject.Kind.CUSTOMER
+
+
 @transaction.atomic
 def group_join_via_invite(
     *,
     group: WhatsAppGroup,
     full_name: str,
     phone,
-    decisions: list[consent_services.Decision],
+    act: ConsentAct,
     language: str,
-    ip_address: str | None,
-    user_agent: str,
-    idempotency_key: str = "",
-) -> GroupMembership:
+) -> GroupMembership | None:
     """The opt-in remedy of DOMAIN.md "Groups": the person consents themself to the group's
     purpose (and any other purpose they ticked) before they ever see the WhatsApp link.
 
     The consent goes through consents.services (channel "invite_link", by the person, nobody
-    recorded it for them, with IP and browser as proof: GDPR Art. 7(1)).
+    recorded it for them, with IP and browser as proof: GDPR Art. 7(1)). An invite is not
+    personal: for a number whose refusal or withdrawal of the group's purpose is on record, the
+    answer waits for the person's confirmation through their personal link
+    (consents.rules.ensure_attributable) and None is returned: no membership, no WhatsApp link.
     """
     if not group.is_active:
         raise ValidationError(_("This group is closed."))
-    granted = {d.purpose.pk for d in decisions if d.action == Action.GRANTED}
+    granted = {d.purpose.pk for d in act.decisions if d.action == Action.GRANTED}
     if group.purpose_id not in granted:
         raise ValidationError(_("To join the group, agree to joining it."))
-    kind = (
-        DataSubject.Kind.EMPLOYEE
-        if group.kind == WhatsAppGroup.Kind.EMPLOYEES
-        else DataSubject.Kind.CUSTOMER
+    organisation = group.organisation
+    person = PersonDetails(
+        phone=phone, full_name=full_name, kind=group_audience(group), preferred_language=language
     )
+    subject = DataSubject.objects.filter(organisation=organisation, phone=phone).first()
+    decisions = list(act.decisions)
+    if subject is not None:
+        subject.ensure_recordable()
+        decisions, waiting = consent_services.split_unattributable(
+            subject=subject, decisions=decisions, personal=False
+        )
+        for decision in waiting:
+            consent_services.unconfirmed_answer_keep(
+                subject=subject, decision=decision, act=act, source=str(group)
+            )
+        if group.purpose_id not in {d.purpose.pk for d in decisions}:
+            return None
     result = consent_services.consent_capture(
-        organisation=group.organisation,
-        recorded_by=None,
-        phone=phone,
-        full_name=full_name,
-        kind=kind,
-        decisions=decisions,
-        channel=Channel.INVITE_LINK,
-        preferred_language=language,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        by_subject=True,
-        idempotency_key=idempotency_key,
+        organisation=organisation, person=person, act=act.but(decisions=decisions)
     )
     event = next(e for e in result.events if e.purpose_id == group.purpose_id)
     membership = _current_membership(group, result.subject)
     if membership is None:
         membership = GroupMembership.objects.create(
-            organisation=group.organisation,
+            organisation=organisation,
             group=group,
             subject=result.subject,
             joined_via=GroupMembership.JoinedVia.INVITE_LINK_WITH_CONSENT,
@@ -168,23 +177,14 @@ def group_member_add(
     if not group.is_active:
         raise ValidationError(_("An archived group cannot be changed."))
     organisation = group.organisation
-    subject = DataSubject.objects.filter(organisation=organisation, phone=phone).first()
-    if subject is None:
-        kind = (
-            DataSubject.Kind.EMPLOYEE
-            if group.kind == WhatsAppGroup.Kind.EMPLOYEES
-            else DataSubject.Kind.CUSTOMER
-        )
-        subject, _created = consent_services.subject_find_or_create(
-            organisation=organisation,
+    subject, _created = consent_services.subject_find_or_create(
+        organisation=organisation,
+        person=PersonDetails(
             phone=phone,
             full_name=full_name.strip() or phone.as_international,
-            kind=kind,
-        )
-    elif subject.status == DataSubject.Status.BLOCKED:
-        raise ValidationError(
-            _("This person's data is blocked (erasure requested): nothing can be recorded.")
-        )
+            kind=group_audience(group),
+        ),
+    )
     if _current_membership(group, subject) is not None:
         raise ValidationError(_("%(name)s is in this group already.") % {"name": subject.full_name})
     state = ConsentState.objects.filter(

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from accounts.roles import Role
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
@@ -28,9 +29,11 @@ def person(transactional_db):
     for action in (Action.GRANTED, Action.WITHDRAWN):
         services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[services.Decision(purpose, action, notice)],
-            channel=Channel.WHATSAPP,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purpose, action, notice)],
+                channel=Channel.WHATSAPP,
+            ),
         )
     return subject
 

@@ -1,6 +1,7 @@
 """Who may open each page of consents/urls.py (see tests/access.py)."""
 
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, DataSubject, Purpose
 from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, PUBLIC, Route, org_only
 from tests.consents.factories import (
@@ -32,11 +33,13 @@ def _consent(org) -> dict:
     record.file.save("form.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
     (event,) = services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[services.Decision(purpose, Action.GRANTED, notice)],
-        channel=Channel.WHATSAPP,
-        proof=proof,
-        idempotency_key="access-matrix",
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+            proof=proof,
+            idempotency_key="access-matrix",
+        ),
     )
     draft = NoticeVersionFactory(organisation=org, purposes=[purpose])
     return {

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, connections
 
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, ConsentEvent, ConsentState
-from consents.services import Decision
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 THREADS = 8
@@ -38,9 +38,11 @@ def test_eight_threads_appending_500_events_each_leave_one_valid_chain(postgres_
                 action = Action.GRANTED if i % 2 == 0 else Action.REFUSED
                 services.consent_record(
                     organisation=org,
-                    subject=subject,
-                    decisions=[Decision(purpose, action, notice)],
-                    channel=Channel.WEB_FORM,
+                    act=ConsentAct(
+                        subject=subject,
+                        decisions=[Decision(purpose, action, notice)],
+                        channel=Channel.WEB_FORM,
+                    ),
                 )
         except Exception as error:  # reported below: a thread's exception would be lost
             errors.append(error)

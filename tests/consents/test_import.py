@@ -13,16 +13,17 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEntry
 from consents import import_views, imports
+from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import (
     Action,
     Channel,
     ConsentEvent,
     ConsentState,
     DataSubject,
+    NoticeVersion,
     Proof,
 )
 from consents.services import (
-    Decision,
     consent_record,
     ledger_verify_chain,
     subject_find_or_create,
@@ -189,14 +190,18 @@ def test_a_withdrawal_without_an_earlier_grant_is_an_error(org, notice):
 
 def test_a_withdrawal_of_a_grant_held_in_the_register_is_accepted(org, dpo, purposes, notice):
     subject, _created = subject_find_or_create(
-        organisation=org, phone="+34600123456", full_name="Lucía Pérez"
+        organisation=org, person=PersonDetails(phone="+34600123456", full_name="Lucía Pérez")
     )
     consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(purpose=purposes["marketing"], action=Action.GRANTED, notice=notice)],
-        channel=Channel.WHATSAPP,
-        captured_at=datetime.datetime(2022, 1, 1, tzinfo=datetime.UTC),
+        act=ConsentAct(
+            subject=subject,
+            decisions=[
+                Decision(purpose=purposes["marketing"], action=Action.GRANTED, notice=notice)
+            ],
+            channel=Channel.WHATSAPP,
+            captured_at=datetime.datetime(2022, 1, 1, tzinfo=datetime.UTC),
+        ),
     )
 
     result = _apply(org, HEADER + "600123456,Lucía Pérez,marketing,withdrawn,2023-05-02\n", dpo)
@@ -209,14 +214,16 @@ def test_a_withdrawal_of_a_grant_held_in_the_register_is_accepted(org, dpo, purp
 
 def test_a_row_older_than_the_register_cannot_replace_a_later_answer(org, purposes, notice):
     subject, _created = subject_find_or_create(
-        organisation=org, phone="+34600123456", full_name="Lucía Pérez"
+        organisation=org, person=PersonDetails(phone="+34600123456", full_name="Lucía Pérez")
     )
     consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(purpose=purposes["marketing"], action=Action.REFUSED)],
-        channel=Channel.WHATSAPP,
-        captured_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purpose=purposes["marketing"], action=Action.REFUSED)],
+            channel=Channel.WHATSAPP,
+            captured_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+        ),
     )
 
     report = _check(org, HEADER + "600123456,Lucía Pérez,marketing,granted,2023-05-02\n")
@@ -291,7 +298,7 @@ def test_unknown_purposes_actions_and_future_dates_are_errors(org, notice):
 
 def test_blocked_people_are_errors(org, notice):
     subject, _created = subject_find_or_create(
-        organisation=org, phone="+34600123456", full_name="Lucía Pérez"
+        organisation=org, person=PersonDetails(phone="+34600123456", full_name="Lucía Pérez")
     )
     DataSubject.objects.filter(pk=subject.pk).update(status=DataSubject.Status.BLOCKED)
 
@@ -301,8 +308,11 @@ def test_blocked_people_are_errors(org, notice):
     assert "blocked" in error.message
 
 
-def test_a_grant_needs_a_published_notice_in_the_persons_language(org, purposes):
-    published_notice(purposes=[purposes["marketing"]], version="v1", language="en")
+def test_a_grant_is_tied_to_the_notice_the_person_would_be_shown(org, purposes):
+    # One rule for every page and the import (consents.rules.choose_notice): the person's
+    # language, else the organisation's, else the latest in any language. The import used to
+    # refuse row 2 where the consent page showed the English notice: the copies had drifted.
+    english = published_notice(purposes=[purposes["marketing"]], version="v1", language="en")
     text = "phone,full_name,purpose,action,captured_at,language,notice_version\n"
 
     report = _check(
@@ -311,13 +321,16 @@ def test_a_grant_needs_a_published_notice_in_the_persons_language(org, purposes)
         + "600123456,Lucía Pérez,marketing,granted,2023-05-02,es,\n"
         + "611223344,Omar Haddad,marketing,granted,2023-05-02,en,\n"
         + "622334455,Nadia Benali,marketing,granted,2023-05-02,ar,v1\n"
-        + "633445566,Ana Ruiz,marketing,granted,2023-05-02,es,v9\n",
+        + "633445566,Ana Ruiz,marketing,granted,2023-05-02,es,v9\n"
+        + "644556677,Eva Gil,appointments,granted,2023-05-02,es,\n",
     )
 
     assert [(e.row, e.column) for e in report.errors] == [
-        (2, "notice_version"),
         (5, "notice_version"),
+        (6, "notice_version"),
     ]
+    assert "GDPR Art. 13" in report.errors[1].message
+    assert NoticeVersion.objects.to_show(purposes["marketing"], "es") == english
 
 
 def test_a_named_notice_version_is_the_one_recorded(org, dpo, purposes, notice):

@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consents import chain, db_guards, services
+from consents.acts import ConsentAct, Decision, PersonDetails, withdrawal
 from consents.models import (
     Action,
     Channel,
@@ -19,7 +20,6 @@ from consents.models import (
     NoticeVersion,
 )
 from consents.phones import parse_phone
-from consents.services import Decision
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +44,9 @@ def grant(org, subject, purpose, notice, **kwargs):
     kwargs.setdefault("channel", Channel.WHATSAPP)
     return services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(purpose, Action.GRANTED, notice)],
-        **kwargs,
+        act=ConsentAct(
+            subject=subject, decisions=[Decision(purpose, Action.GRANTED, notice)], **kwargs
+        ),
     )
 
 
@@ -55,10 +55,12 @@ def test_one_capture_appends_one_event_per_purpose_in_a_contiguous_chain(
 ):
     events = services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(p, Action.GRANTED, notice) for p in purposes],
-        channel=Channel.IN_PERSON,
-        recorded_by=staff,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(p, Action.GRANTED, notice) for p in purposes],
+            channel=Channel.IN_PERSON,
+            recorded_by=staff,
+        ),
     )
     events += grant(org, subject, purposes[0], notice)
     assert [e.sequence for e in events] == [1, 2, 3]
@@ -88,9 +90,14 @@ def test_a_bad_purpose_in_a_capture_records_nothing_at_all(
     with pytest.raises(ValidationError):
         services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[Decision(purposes[0], Action.GRANTED, notice), Decision(foreign, "granted")],
-            channel=Channel.WHATSAPP,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[
+                    Decision(purposes[0], Action.GRANTED, notice),
+                    Decision(foreign, "granted"),
+                ],
+                channel=Channel.WHATSAPP,
+            ),
         )
     assert not ConsentEvent.objects.exists()
     assert not ConsentState.objects.exists()
@@ -115,9 +122,11 @@ def test_consent_needs_a_published_notice_covering_the_purpose(org, subject, pur
 def test_a_refusal_is_recorded_too(org, subject, purposes, notice):
     services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(purposes[0], Action.REFUSED, notice)],
-        channel=Channel.PHONE_CALL,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purposes[0], Action.REFUSED, notice)],
+            channel=Channel.PHONE_CALL,
+        ),
     )
     assert ConsentState.objects.get(subject=subject, purpose=purposes[0]).action == "refused"
 
@@ -133,10 +142,12 @@ def test_withdrawal_appends_an_event_and_updates_the_state(org, subject, purpose
     grant(org, subject, purposes[0], notice)
     event = services.consent_withdraw(
         organisation=org,
-        subject=subject,
-        purpose=purposes[0],
-        channel=Channel.WHATSAPP,
-        recorded_by=staff,
+        act=ConsentAct(
+            decisions=withdrawal(purpose=purposes[0]),
+            subject=subject,
+            channel=Channel.WHATSAPP,
+            recorded_by=staff,
+        ),
     )
     assert event.action == Action.WITHDRAWN and event.sequence == 2
     state = ConsentState.objects.get(subject=subject, purpose=purposes[0])
@@ -146,7 +157,10 @@ def test_withdrawal_appends_an_event_and_updates_the_state(org, subject, purpose
 def test_nothing_to_withdraw_is_a_clear_error_and_appends_nothing(org, subject, purposes):
     with pytest.raises(ValidationError, match="no consent to withdraw"):
         services.consent_withdraw(
-            organisation=org, subject=subject, purpose=purposes[0], channel=Channel.WHATSAPP
+            organisation=org,
+            act=ConsentAct(
+                decisions=withdrawal(purpose=purposes[0]), subject=subject, channel=Channel.WHATSAPP
+            ),
         )
     assert not ConsentEvent.objects.exists()
 
@@ -190,24 +204,32 @@ def test_under_14_the_guardian_consents(org, purposes, notice):
     with pytest.raises(ValidationError, match="guardian"):
         services.consent_capture(
             organisation=org,
-            recorded_by=None,
-            phone=parse_phone("600 99 88 77", "ES"),
-            full_name="Niño Pérez",
-            kind="customer",
-            decisions=[Decision(purposes[0], Action.GRANTED, notice)],
-            channel=Channel.PAPER_FORM,
-            is_minor=True,
+            person=PersonDetails(
+                phone=parse_phone("600 99 88 77", "ES"),
+                full_name="Niño Pérez",
+                kind="customer",
+                is_minor=True,
+            ),
+            act=ConsentAct(
+                recorded_by=None,
+                decisions=[Decision(purposes[0], Action.GRANTED, notice)],
+                channel=Channel.PAPER_FORM,
+            ),
         )
     result = services.consent_capture(
         organisation=org,
-        recorded_by=None,
-        phone=parse_phone("600 99 88 77", "ES"),
-        full_name="Niño Pérez",
-        kind="customer",
-        decisions=[Decision(purposes[0], Action.GRANTED, notice)],
-        channel=Channel.PAPER_FORM,
-        is_minor=True,
-        guardian_name="Marta Pérez",
+        person=PersonDetails(
+            phone=parse_phone("600 99 88 77", "ES"),
+            full_name="Niño Pérez",
+            kind="customer",
+            is_minor=True,
+            guardian_name="Marta Pérez",
+        ),
+        act=ConsentAct(
+            recorded_by=None,
+            decisions=[Decision(purposes[0], Action.GRANTED, notice)],
+            channel=Channel.PAPER_FORM,
+        ),
     )
     assert result.events[0].given_by == GivenBy.GUARDIAN
     assert result.subject.guardian_name == "Marta Pérez"
@@ -217,13 +239,13 @@ def test_capture_finds_the_existing_subject_by_phone_in_any_format(org, purposes
     def capture(raw, key):
         return services.consent_capture(
             organisation=org,
-            recorded_by=None,
-            phone=parse_phone(raw, "ES"),
-            full_name="Ana",
-            kind="customer",
-            decisions=[Decision(purposes[0], Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            idempotency_key=key,
+            person=PersonDetails(phone=parse_phone(raw, "ES"), full_name="Ana", kind="customer"),
+            act=ConsentAct(
+                recorded_by=None,
+                decisions=[Decision(purposes[0], Action.GRANTED, notice)],
+                channel=Channel.WHATSAPP,
+                idempotency_key=key,
+            ),
         )
 
     first = capture("600 12 34 56", "a")
@@ -324,13 +346,18 @@ def test_rebuilding_the_state_gives_identical_rows(org, purposes, notice):
         grant(org, subject, purposes[0], notice)
         if i % 2:
             services.consent_withdraw(
-                organisation=org, subject=subject, purpose=purposes[0], channel="whatsapp"
+                organisation=org,
+                act=ConsentAct(
+                    decisions=withdrawal(purpose=purposes[0]), subject=subject, channel="whatsapp"
+                ),
             )
         services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[Decision(purposes[1], Action.REFUSED, notice)],
-            channel="in_person",
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purposes[1], Action.REFUSED, notice)],
+                channel="in_person",
+            ),
         )
 
     def snapshot():

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents import services
+from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import Action, Channel, ConsentEvent, ConsentState, DataSubject
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
@@ -181,9 +182,11 @@ def test_a_generic_link_with_a_phone_in_any_format_creates_then_finds_one_subjec
 def test_a_generic_link_reveals_nothing_about_a_known_number(client, person, poster, purposes):
     services.consent_record(
         organisation=person.organisation,
-        subject=person,
-        decisions=[services.Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
-        channel=Channel.WHATSAPP,
+        act=ConsentAct(
+            subject=person,
+            decisions=[Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
+            channel=Channel.WHATSAPP,
+        ),
     )
     known = client.post(
         _url(poster),
@@ -217,13 +220,15 @@ def test_a_generic_link_refuses_a_mistyped_number_and_records_nothing(client, po
 def _staff_logged(person, purposes, staff):
     return services.consent_capture(
         organisation=person.organisation,
-        recorded_by=staff,
-        phone=person.phone,
-        full_name=person.full_name,
-        kind=DataSubject.Kind.CUSTOMER,
-        decisions=[services.Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
-        channel=Channel.PHONE_CALL,
-        idempotency_key="staff-call-1",
+        person=PersonDetails(
+            phone=person.phone, full_name=person.full_name, kind=DataSubject.Kind.CUSTOMER
+        ),
+        act=ConsentAct(
+            recorded_by=staff,
+            decisions=[Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
+            channel=Channel.PHONE_CALL,
+            idempotency_key="staff-call-1",
+        ),
     ).events[0]
 
 
@@ -263,10 +268,12 @@ def test_the_register_filters_confirmed_and_awaiting_consent(
     waiting = DataSubjectFactory(organisation=org, full_name="Pedro Espera")
     services.consent_record(
         organisation=org,
-        subject=waiting,
-        decisions=[services.Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
-        channel=Channel.IN_PERSON,
-        recorded_by=staff,
+        act=ConsentAct(
+            subject=waiting,
+            decisions=[Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
+            channel=Channel.IN_PERSON,
+            recorded_by=staff,
+        ),
     )
     client_for(None).post(_url(link), {"purposes": [purposes["marketing"].pk]})
     client = client_for(dpo)
@@ -321,8 +328,11 @@ def test_staff_create_and_revoke_a_personal_link(client_for, person, purposes, s
     assert client.get(_url(link)).status_code == 410
     from accounts.models import AuditEntry
 
-    revoked = AuditEntry.objects.get(register="consentlink")
+    revoked = AuditEntry.objects.get(register="consentlink", action="changed")
     assert revoked.user == staff and revoked.ip_address == "127.0.0.1"
+    created = AuditEntry.objects.get(register="consentlink", action="created")
+    assert created.user == staff and created.ip_address == "127.0.0.1"
+    assert created.object_id == str(link.pk)
 
 
 def test_the_dpo_creates_a_poster_link_with_a_qr_code(client_for, purposes, dpo):

@@ -10,8 +10,8 @@ from PIL import Image
 
 from accounts.models import AuditEntry
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
-from consents.services import Decision
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = pytest.mark.django_db
@@ -137,9 +137,11 @@ def _granted_subject(org, purposes):
     notice = purposes[0].notices.get()
     services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(p, Action.GRANTED, notice) for p in purposes],
-        channel="whatsapp",
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(p, Action.GRANTED, notice) for p in purposes],
+            channel="whatsapp",
+        ),
     )
     return subject
 

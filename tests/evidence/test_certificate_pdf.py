@@ -12,8 +12,9 @@ import pytest
 import time_machine
 from PIL import Image
 
+from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, Channel
-from consents.services import Decision, consent_record, consent_withdraw, proof_create
+from consents.services import consent_record, consent_withdraw, proof_create
 from consents.uploads import InspectedUpload
 from evidence import pdf as evidence_pdf
 from evidence.certificates import RECORDS_FILENAME, certificate_pdf, certificate_records
@@ -51,23 +52,27 @@ def _history(org, dpo, *, full_name=SPANISH_NAME):
     )
     granted = consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[
-            Decision(purpose=marketing, action=Action.GRANTED, notice=notice),
-            Decision(purpose=reminders, action=Action.GRANTED, notice=notice),
-        ],
-        channel=Channel.WHATSAPP,
-        recorded_by=dpo,
-        proof=proof,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[
+                Decision(purpose=marketing, action=Action.GRANTED, notice=notice),
+                Decision(purpose=reminders, action=Action.GRANTED, notice=notice),
+            ],
+            channel=Channel.WHATSAPP,
+            recorded_by=dpo,
+            proof=proof,
+        ),
     )
     withdrawn = consent_withdraw(
         organisation=org,
-        subject=subject,
-        purpose=marketing,
-        channel=Channel.WEB_FORM,
-        by_subject=True,
-        ip_address="203.0.113.7",
-        user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile",
+        act=ConsentAct(
+            decisions=withdrawal(purpose=marketing),
+            subject=subject,
+            channel=Channel.WEB_FORM,
+            by_subject=True,
+            ip_address="203.0.113.7",
+            user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile",
+        ),
     )
     return {"subject": subject, "notice": notice, "events": [*granted, withdrawn]}
 

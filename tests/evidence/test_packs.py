@@ -17,6 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from consents import services
+from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, Channel
 from consents.uploads import inspect_upload
 from evidence.packs import PackScope, build_pack
@@ -53,12 +54,14 @@ def register(org, staff):
     ]:
         services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[services.Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            captured_at=day,
-            recorded_by=staff,
-            proof=proof if subject == people[0] else None,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purpose, Action.GRANTED, notice)],
+                channel=Channel.WHATSAPP,
+                captured_at=day,
+                recorded_by=staff,
+                proof=proof if subject == people[0] else None,
+            ),
         )
     return {"people": people, "marketing": marketing}
 
@@ -131,10 +134,12 @@ def test_an_older_pack_still_verifies_after_new_events(org, register, tmp_path, 
     path, _ = build(org, tmp_path, PackScope())
     services.consent_withdraw(
         organisation=org,
-        subject=register["people"][0],
-        purpose=register["marketing"],
-        channel=Channel.WHATSAPP,
-        recorded_by=staff,
+        act=ConsentAct(
+            decisions=withdrawal(purpose=register["marketing"]),
+            subject=register["people"][0],
+            channel=Channel.WHATSAPP,
+            recorded_by=staff,
+        ),
     )
     report = verify_upload(
         organisation=org, uploaded=SimpleUploadedFile("p.zip", path.read_bytes())

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
 from evidence.models import ExportJob, SigningCertificate
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
@@ -25,9 +26,11 @@ def subject(org):
     person = DataSubjectFactory(organisation=org, full_name="Lucía Pérez")
     services.consent_record(
         organisation=org,
-        subject=person,
-        decisions=[services.Decision(purpose, Action.GRANTED, notice)],
-        channel=Channel.WHATSAPP,
+        act=ConsentAct(
+            subject=person,
+            decisions=[Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+        ),
     )
     return person
 

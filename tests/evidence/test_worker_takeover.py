@@ -20,6 +20,7 @@ from django.db import connection
 
 from accounts.models import AuditEntry
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
 from evidence.models import ExportJob
 from evidence.packs import PackScope
@@ -94,9 +95,11 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
         subject = DataSubjectFactory(organisation=org)
         services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[services.Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purpose, Action.GRANTED, notice)],
+                channel=Channel.WHATSAPP,
+            ),
         )
     job = ExportJob.objects.create(
         organisation=org,

@@ -3,6 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from consents import services as consent_services
+from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, Channel, DataSubject, NoticeVersion
 from consents.phones import parse_phone
 from groups import services
@@ -31,13 +32,20 @@ def _subject(org, n, group=None, action=None, member=False):
         notice = NoticeVersion.objects.current_for(group.purpose, "es")
         consent_services.consent_record(
             organisation=org,
-            subject=subject,
-            decisions=[consent_services.Decision(group.purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(group.purpose, Action.GRANTED, notice)],
+                channel=Channel.WHATSAPP,
+            ),
         )
         if action == Action.WITHDRAWN:
             consent_services.consent_withdraw(
-                organisation=org, subject=subject, purpose=group.purpose, channel=Channel.WHATSAPP
+                organisation=org,
+                act=ConsentAct(
+                    decisions=withdrawal(purpose=group.purpose),
+                    subject=subject,
+                    channel=Channel.WHATSAPP,
+                ),
             )
     if member:
         services.group_member_add(group=group, phone=subject.phone, added_by=None)

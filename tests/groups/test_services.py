@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from consents import services as consent_services
+from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, Channel, ConsentEvent, PurposeCategory
 from consents.phones import parse_phone
 from groups import services
@@ -98,10 +99,14 @@ def test_joining_via_invite_records_consent_by_the_person_and_the_membership(org
         group=group,
         full_name="Lucía Pérez",
         phone=parse_phone("600 12 34 56", "ES"),
-        decisions=[consent_services.Decision(group.purpose, Action.GRANTED, notice)],
         language="es",
-        ip_address="203.0.113.9",
-        user_agent="Mobile Safari",
+        act=ConsentAct(
+            decisions=[Decision(group.purpose, Action.GRANTED, notice)],
+            channel=Channel.INVITE_LINK,
+            by_subject=True,
+            ip_address="203.0.113.9",
+            user_agent="Mobile Safari",
+        ),
     )
     event = membership.consent_event
     assert membership.joined_via == GroupMembership.JoinedVia.INVITE_LINK_WITH_CONSENT
@@ -117,10 +122,14 @@ def test_joining_without_consent_to_the_group_purpose_records_nothing(org):
             group=group,
             full_name="Lucía",
             phone=parse_phone("600123456", "ES"),
-            decisions=[],
             language="es",
-            ip_address=None,
-            user_agent="",
+            act=ConsentAct(
+                decisions=[],
+                channel=Channel.INVITE_LINK,
+                by_subject=True,
+                ip_address=None,
+                user_agent="",
+            ),
         )
     assert not ConsentEvent.objects.exists()
     assert not GroupMembership.objects.exists()
@@ -202,15 +211,20 @@ def test_a_withdrawn_member_is_flagged(org):
     notice = consent_services.NoticeVersion.objects.current_for(group.purpose, "es")
     consent_services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[consent_services.Decision(group.purpose, Action.GRANTED, notice)],
-        channel=Channel.WHATSAPP,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(group.purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+        ),
     )
     services.group_member_add(group=group, phone=subject.phone, added_by=None)
     services.group_member_add(group=group, phone=parse_phone("600111222", "ES"), added_by=None)
     assert group_flags(group).without_consent == 1
     consent_services.consent_withdraw(
-        organisation=org, subject=subject, purpose=group.purpose, channel=Channel.WHATSAPP
+        organisation=org,
+        act=ConsentAct(
+            decisions=withdrawal(purpose=group.purpose), subject=subject, channel=Channel.WHATSAPP
+        ),
     )
     flags = group_flags(group)
     assert (flags.without_consent, flags.withdrawn) == (1, 1)
