@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.request_info import client_ip, user_agent
 
+from . import rules
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput, withdrawal
 from .models import Action, Channel, DataSubject, NoticeVersion, Purpose
 from .phones import parse_phone
@@ -154,11 +155,12 @@ class CaptureForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("is_minor") and not data.get("guardian_name", "").strip():
-            self.add_error(
-                "guardian_name",
-                _("Under 14, the parent or guardian consents: enter their name (LOPDGDD Art. 7)."),
+        try:
+            rules.ensure_guardian(
+                is_minor=data.get("is_minor", False), guardian_name=data.get("guardian_name", "")
             )
+        except ValidationError as error:
+            self.add_error("guardian_name", error)
         return data
 
 
@@ -207,6 +209,7 @@ class PurposeForm(OrganisationScopedForm):
             "description",
             "category",
             "legal_basis",
+            "audience",
             "requires_consent",
             "retention_months",
             "active",

@@ -39,6 +39,12 @@ def ensure_recordable(subject: DataSubject) -> None:
         )
 
 
+def ensure_own_subject(subject: DataSubject | None, organisation_id: int) -> None:
+    """Invariant 1: an organisation records only about its own people."""
+    if subject is None or subject.organisation_id != organisation_id:
+        raise ValidationError(_("Unknown person."), code="unknown_person")
+
+
 def ensure_guardian(*, is_minor: bool, guardian_name: str) -> None:
     """LOPDGDD Art. 7: under 14, the holder of parental authority is the one who consents."""
     if is_minor and not (guardian_name or "").strip():
@@ -210,8 +216,7 @@ def check_decision(decision, organisation_id: int) -> None:
 def check_act(act, organisation_id: int, *, now: datetime) -> None:
     """Every rule of an act that needs nothing but the act (and its person) itself."""
     ensure_answered(act.decisions)
-    if act.subject is None or act.subject.organisation_id != organisation_id:
-        raise ValidationError(_("Unknown person."), code="unknown_person")
+    ensure_own_subject(act.subject, organisation_id)
     ensure_recordable(act.subject)
     ensure_channel(act.channel)
     ensure_given_by(act.given_by)

@@ -529,8 +529,7 @@ def consent_link_create(
     purposes. Who created it, when and from where goes to the audit trail (invariant 6).
     """
     if subject is not None:
-        if subject.organisation_id != organisation.pk:
-            raise ValidationError(_("Unknown person."))
+        rules.ensure_own_subject(subject, organisation.pk)
         subject.ensure_recordable()
     if purposes is None and subject is not None:
         purposes = list(purposes_for(subject))

@@ -23,6 +23,7 @@ from .models import (
     NoticeVersion,
     ProofFile,
     Purpose,
+    UnconfirmedAnswer,
 )
 from .phones import try_parse_phone
 
@@ -407,3 +408,37 @@ def reconsent(request):
     states = list(selectors.superseded_consents(request.organisation))
     page = Paginator(states, 100).get_page(request.GET.get("page"))
     return render(request, "consents/reconsent_list.html", {"page": page, "total": len(states)})
+
+
+# --- answers waiting for the person's confirmation -------------------------------------------
+
+
+@org_view("view_register")
+def unconfirmed_answers(request):
+    """Grants typed on a poster or an invite for a number whose refusal or withdrawal is on
+    record: the DPO sends each person their personal link to confirm (consents.rules)."""
+    answers = (
+        UnconfirmedAnswer.objects.filter(organisation=request.organisation)
+        .select_related("subject", "purpose", "resolved_event")
+        .order_by("status", "-submitted_at", "-pk")
+    )
+    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    pending = answers.filter(status=UnconfirmedAnswer.Status.PENDING).count()
+    return render(
+        request, "consents/unconfirmed_list.html", {"page": page, "pending_count": pending}
+    )
+
+
+@org_view("manage_purposes")
+@require_POST
+def unconfirmed_dismiss(request, pk):
+    answer = get_for_org_or_404(UnconfirmedAnswer, request.organisation, pk=pk)
+    try:
+        services.unconfirmed_answer_dismiss(
+            answer=answer, dismissed_by=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The answer was dismissed; the earlier one stands."))
+    return redirect("consents:unconfirmed", org_slug=request.organisation.slug)

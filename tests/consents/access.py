@@ -52,6 +52,21 @@ def _consent(org) -> dict:
     }
 
 
+def _unconfirmed(org) -> dict:
+    """A grant typed on a poster for a number whose refusal is on record."""
+    from consents.models import UnconfirmedAnswer
+
+    ctx = _consent(org)
+    answer = UnconfirmedAnswer.objects.create(
+        organisation=org,
+        subject_id=ctx["subject"],
+        purpose_id=ctx["purpose"],
+        channel=Channel.WEB_FORM,
+        source="Poster",
+    )
+    return ctx | {"answer": answer.pk}
+
+
 def _personal_link(org) -> dict:
     ctx = _consent(org)
     subject = DataSubject.objects.get(pk=ctx["subject"])
@@ -105,6 +120,10 @@ ROUTES = {
     "notice_publish": Route(allowed=DPO, method="post", setup=_consent, kwargs=_with("draft")),
     "reconsent": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "import": Route(allowed=DPO, kwargs=org_only),
+    "unconfirmed": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "unconfirmed_dismiss": Route(
+        allowed=DPO, method="post", setup=_unconfirmed, kwargs=_with("answer")
+    ),
     "link_create": Route(allowed=DPO_STAFF, method="post", setup=_consent, kwargs=_with("subject")),
     "link_revoke": Route(
         allowed=DPO_STAFF, method="post", setup=_personal_link, kwargs=_with("link")

@@ -66,6 +66,24 @@ def test_staff_log_a_consent_with_a_photo_and_get_a_receipt(client_for, org, sta
     assert "#1" in response.content.decode() and "#2" in response.content.decode()
 
 
+def test_staff_acts_record_where_they_came_from(client_for, org, staff, purposes):
+    # The ledger's proof of who acted from where holds for staff acts too, not only the person's.
+    client = client_for(staff)
+    where = {"REMOTE_ADDR": "192.0.2.44", "HTTP_USER_AGENT": "Reception desk browser"}
+    client.post(url("capture", org), capture_data(purposes), **where)
+    subject = ConsentEvent.objects.get(purpose=purposes[0]).subject
+    client.post(
+        url("withdraw", org, pk=subject.pk),
+        {"purpose": purposes[0].pk, "channel": "phone_call"},
+        **where,
+    )
+    events = list(ConsentEvent.objects.order_by("sequence"))
+    assert [e.action for e in events] == ["granted", "granted", "withdrawn"]
+    assert {(e.ip_address, e.user_agent) for e in events} == {
+        ("192.0.2.44", "Reception desk browser")
+    }
+
+
 def test_a_double_submitted_capture_records_once(client_for, org, staff, purposes):
     client = client_for(staff)
     client.post(url("capture", org), capture_data(purposes))
