@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rights_requests",
     "processing",
     "evidence",
+    "jobs",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,5 @@ urlpatterns = [
     # consents.urls holds its organisation pages (/o/<org_slug>/...) and the public /c/<token>/.
     path("", include("consents.urls")),
     path("o/<slug:org_slug>/", include("evidence.urls")),
+    path("o/<slug:org_slug>/", include("jobs.urls")),
 ]

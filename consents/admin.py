@@ -17,6 +17,7 @@ from .models import (
     Proof,
     ProofFile,
     Purpose,
+    UnconfirmedAnswer,
 )
 
 
@@ -83,3 +84,9 @@ class ConsentLinkAdmin(ReadOnlyAdmin):
     list_display = ["pk", "organisation", "kind", "subject", "expires_at", "revoked_at"]
     list_filter = ["organisation", "kind"]
     exclude = ["token"]
+
+
+@admin.register(UnconfirmedAnswer)
+class UnconfirmedAnswerAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "organisation", "subject", "purpose", "status", "submitted_at"]
+    list_filter = ["organisation", "status"]

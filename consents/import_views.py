@@ -16,22 +16,25 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.access import org_view
+from accounts.access import get_for_org_or_404, org_view
+from jobs.models import Job
+from jobs.tasks import job_enqueue
 
-from . import imports
+from . import imports, runners
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 # Checked files nobody confirmed are removed after a day: they hold personal data.
 KEEP_CHECKED_SECONDS = 24 * 3600
 SESSION_KEY = "consent_imports"
 # A page request must end within the web server's timeout (60 s behind gunicorn): larger files
-# are imported by a background job (evidence.runners.run_import) whose progress the Exports page
-# shows.
+# are checked and imported by background jobs (consents.runners) whose progress the page and the
+# Exports page show.
 PAGE_MAX_ROWS = 5000
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -66,9 +69,12 @@ class ImportUploadForm(forms.Form):
 
 @org_view("import_consents")
 def import_consents(request):
-    """GET: the upload form. POST "check": the report. POST "apply": record the checked file."""
+    """GET: the upload form (with ?job=, a background check's progress, then its report).
+    POST "check": the report. POST "apply": record the checked file."""
     if request.method == "POST" and "apply" in request.POST:
         return _apply(request)
+    if request.method == "GET" and request.GET.get("job"):
+        return _check_job(request, request.GET["job"])
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         return _check(request, form.cleaned_data["file"])
@@ -81,15 +87,46 @@ def _check(request, upload):
     sha256, path = _store(request.organisation, upload)
     filename = Path(upload.name or "upload.csv").name[-200:]
     with path.open("rb") as fileobj:
+        lines = imports.count_lines(fileobj)
+        if lines > PAGE_MAX_ROWS:
+            job = job_enqueue(
+                organisation=request.organisation,
+                kind=runners.IMPORT_CHECK,
+                parameters={"sha256": sha256, "filename": filename},
+                requested_by=request.user,
+                description=filename,
+            )
+            _remember(request, sha256, filename, lines)
+            return redirect(f"{request.path}?job={job.pk}")
         report = imports.import_check(
             organisation=request.organisation, fileobj=fileobj, filename=filename
         )
+    _remember(request, sha256, filename, report.rows)
+    return _render_report(request, report)
+
+
+def _remember(request, sha256: str, filename: str, rows: int) -> None:
     # What was checked is remembered server-side: the confirmation carries only the hash, and
     # only this session, having seen this report, can confirm it.
     checked = request.session.get(SESSION_KEY, {})
-    checked[sha256] = {"filename": filename, "rows": report.rows}
+    checked[sha256] = {"filename": filename, "rows": rows}
     request.session[SESSION_KEY] = dict(list(checked.items())[-10:])
-    return _render_report(request, report)
+
+
+def _check_job(request, job_id: str):
+    """A background check: its progress while it runs (the page polls), then its report."""
+    if not job_id.isdigit():
+        raise Http404("No such check")
+    job = get_for_org_or_404(Job, request.organisation, pk=int(job_id), kind=runners.IMPORT_CHECK)
+    if job.status == Job.Status.DONE:
+        if request.headers.get("HX-Request"):
+            # The poll ends: the whole page reloads with the report (htmx's HX-Refresh).
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        report = imports.ImportReport.from_dict(job.outcome)
+        if job.requested_by_id == request.user.pk:
+            _remember(request, report.sha256, report.filename, report.rows)
+        return _render_report(request, report)
+    return render(request, "consents/import_checking.html", {"job": job})
 
 
 def _render_report(request, report):
@@ -111,12 +148,9 @@ def _apply(request):
         messages.error(request, _("The checked file is no longer available: upload it again."))
         return redirect(request.path)
     if checked["rows"] > PAGE_MAX_ROWS:
-        from evidence.jobs import job_create
-        from evidence.models import ExportJob
-
-        job_create(
+        job_enqueue(
             organisation=request.organisation,
-            kind=ExportJob.Kind.IMPORT,
+            kind=runners.IMPORT,
             parameters={"sha256": sha256, "filename": checked["filename"]},
             requested_by=request.user,
             description=checked["filename"],
@@ -126,7 +160,7 @@ def _apply(request):
             _("The import of %(rows)s rows is running in the background.")
             % {"rows": checked["rows"]},
         )
-        return redirect("evidence:exports", org_slug=request.organisation.slug)
+        return redirect("jobs:list", org_slug=request.organisation.slug)
     with path.open("rb") as fileobj:
         try:
             result = imports.import_apply(

@@ -49,6 +49,7 @@ an editor shows them.
 """
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -143,6 +144,17 @@ class ImportReport:
     @property
     def unlisted_warnings(self) -> int:
         return self.warning_count - len(self.warnings)
+
+    def to_dict(self) -> dict:
+        """JSON-ready, for a check run as a background job (jobs.Job.outcome)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        values = dict(data)
+        values["errors"] = [RowError(**e) for e in data.get("errors", [])]
+        values["warnings"] = [RowError(**w) for w in data.get("warnings", [])]
+        return cls(**values)
 
     def error(self, row: int, column: str, message: str) -> None:
         self.error_count += 1
@@ -329,9 +341,10 @@ def _local(value: datetime.datetime) -> str:
 class _Checker:
     """Checks rows in file order, keeping only what later rows need (not the rows themselves)."""
 
-    def __init__(self, organisation: Organisation, report: ImportReport):
+    def __init__(self, organisation: Organisation, report: ImportReport, progress=None):
         self.organisation = organisation
         self.report = report
+        self.progress = progress
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.now = timezone.now()
         self.languages = {code for code, _name in settings.LANGUAGES}
@@ -361,6 +374,8 @@ class _Checker:
             for row in parsed:
                 if row is not None and self.check(row):
                     yield row
+            if self.progress is not None:
+                self.progress(self.report.rows)
 
     # Syntax: each cell on its own.
 
@@ -651,11 +666,11 @@ def _batched(iterable, size):
 
 
 def _run_check(
-    organisation: Organisation, fileobj, sha256: str, filename: str
+    organisation: Organisation, fileobj, sha256: str, filename: str, progress=None
 ) -> tuple[ImportReport, Iterator[ImportRow]]:
     report = ImportReport(filename=filename, sha256=sha256)
     csv_file = _CsvFile(fileobj, report)
-    return report, _Checker(organisation, report).rows(csv_file)
+    return report, _Checker(organisation, report, progress).rows(csv_file)
 
 
 def _finish(report: ImportReport) -> ImportReport:
@@ -665,19 +680,32 @@ def _finish(report: ImportReport) -> ImportReport:
 
 
 def import_check(
-    *, organisation: Organisation, fileobj, filename: str | None = None
+    *,
+    organisation: Organisation,
+    fileobj,
+    filename: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Read the whole file and report what is wrong with it, row by row. Changes nothing.
 
     ``fileobj`` is a binary, seekable file object. Only the state needed by later rows is kept
-    (per number and purpose), so 100,000 rows fit comfortably in memory.
+    (per number and purpose), so 100,000 rows fit comfortably in memory. ``progress`` is called
+    with the number of rows read so far, every BATCH_ROWS rows.
     """
     report, rows = _run_check(
-        organisation, fileobj, file_sha256(fileobj), _filename(fileobj, filename)
+        organisation, fileobj, file_sha256(fileobj), _filename(fileobj, filename), progress
     )
     for _row in rows:
         pass
     return _finish(report)
+
+
+def count_lines(fileobj) -> int:
+    """Data lines of a file, counted fast (no parsing): enough to choose page or background."""
+    fileobj.seek(0)
+    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fileobj.read(READ_CHUNK), b""))
+    fileobj.seek(0)
+    return max(0, lines - 1)
 
 
 # --- applying -------------------------------------------------------------------------------

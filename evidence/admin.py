@@ -1,16 +1,6 @@
 from django.contrib import admin
 
-from .models import ExportJob, SigningCertificate
-
-
-@admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "organisation", "kind", "status", "requested_by", "created_at"]
-    list_filter = ["kind", "status", "organisation"]
-    readonly_fields = [f.name for f in ExportJob._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+from .models import SigningCertificate
 
 
 @admin.register(SigningCertificate)

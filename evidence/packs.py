@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
 from consents.services import ledger_verify_chain
@@ -99,12 +101,19 @@ class PackScope:
         return events
 
     def describe(self) -> str:
-        parts = []
-        parts.append(", ".join(self.purposes) if self.purposes else "all purposes")
+        """What the pack covers, in the current language (the Exports page says it again in
+        the reader's language, from the job's parameters)."""
+        parts = [", ".join(self.purposes) if self.purposes else _("all purposes")]
         if self.date_from or self.date_to:
-            parts.append(f"{self.date_from or '…'} to {self.date_to or '…'}")
+            parts.append(
+                _("%(start)s to %(end)s")
+                % {"start": self.date_from or "…", "end": self.date_to or "…"}
+            )
         if self.subject_ids:
-            parts.append(f"{len(self.subject_ids)} selected people")
+            parts.append(
+                ngettext("%(n)s selected person", "%(n)s selected people", len(self.subject_ids))
+                % {"n": len(self.subject_ids)}
+            )
         return "; ".join(parts)
 
 

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,15 +8,17 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_org_or_404, org_view
 from accounts.services import audit_record
 from consents.models import DataSubject
+from jobs.tasks import job_enqueue
 
-from . import jobs, verification
+from . import runners, verification
 from .forms import CertificateForm, CertificateUploadForm, PackForm, VerifyForm
-from .models import ExportJob, SigningCertificate
+from .models import SigningCertificate
 from .packs import PackScope, subject_scope_filter
 
 
 @org_view("export")
-def export_list(request):
+def pack_request(request):
+    """An evidence pack for an inquiry: a purpose, dates, people. Prepared as a background job."""
     org = request.organisation
     form = PackForm(request.POST or None, organisation=org)
     if request.method == "POST" and form.is_valid():
@@ -32,49 +32,20 @@ def export_list(request):
         if data["subjects"].strip() and not scope.subject_ids:
             form.add_error("subjects", _("None of these people is on record."))
         else:
-            jobs.job_create(
+            job_enqueue(
                 organisation=org,
-                kind=ExportJob.Kind.PACK,
+                kind=runners.PACK,
                 parameters=scope.to_parameters(),
                 requested_by=request.user,
                 description=scope.describe(),
             )
             messages.success(request, _("The evidence pack is being prepared."))
-            return redirect("evidence:exports", org_slug=org.slug)
-    page = Paginator(ExportJob.objects.filter(organisation=org).select_related("requested_by"), 25)
-    return render(
-        request,
-        "evidence/export_list.html",
-        {"form": form, "page": page.get_page(request.GET.get("page"))},
-    )
+            return redirect("jobs:list", org_slug=org.slug)
+    return render(request, "evidence/pack_form.html", {"form": form})
 
 
 @org_view("export")
-def export_status(request, pk):
-    """htmx: one job's row, polled while it runs."""
-    job = get_for_org_or_404(ExportJob, request.organisation, pk=pk)
-    return render(request, "evidence/includes/job_row.html", {"job": job})
-
-
-@org_view("export")
-def export_download(request, pk):
-    job = get_for_org_or_404(ExportJob, request.organisation, pk=pk)
-    if job.status != ExportJob.Status.DONE or not job.result or job.kind == ExportJob.Kind.IMPORT:
-        raise Http404("No file for this job")
-    audit_record(
-        organisation=request.organisation,
-        user=request.user,
-        request=request,
-        register="exportjob",
-        action="downloaded",
-        object_id=job.pk,
-        object_repr=f"{job.result_name} ({job.result_sha256[:12]}…)",
-    )
-    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result_name)
-
-
 @require_POST
-@org_view("export")
 def certificate_request(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
     form = CertificateForm(request.POST, organisation=request.organisation)
@@ -82,9 +53,9 @@ def certificate_request(request, pk):
         messages.error(request, _("Choose a purpose and a language."))
         return redirect("consents:subject", org_slug=request.organisation.slug, pk=pk)
     purpose = form.cleaned_data["purpose"]
-    jobs.job_create(
+    job_enqueue(
         organisation=request.organisation,
-        kind=ExportJob.Kind.CERTIFICATE,
+        kind=runners.CERTIFICATE,
         parameters={
             "subject_id": subject.pk,
             "purpose_id": purpose.pk if purpose else None,
@@ -94,7 +65,7 @@ def certificate_request(request, pk):
         description=f"{subject.full_name}" + (f" · {purpose.name}" if purpose else ""),
     )
     messages.success(request, _("The certificate is being prepared."))
-    return redirect("evidence:exports", org_slug=request.organisation.slug)
+    return redirect("jobs:list", org_slug=request.organisation.slug)
 
 
 @org_view("verify_ledger")

@@ -25,7 +25,15 @@ from importlib import import_module
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Namespaces whose every named URL must appear in the matrix.
-PROJECT_NAMESPACES = ("accounts", "consents", "groups", "rights_requests", "processing", "evidence")
+PROJECT_NAMESPACES = (
+    "accounts",
+    "consents",
+    "groups",
+    "rights_requests",
+    "processing",
+    "evidence",
+    "jobs",
+)
 
 ROLES = ("dpo", "staff", "auditor")
 PUBLIC = "public"

@@ -527,12 +527,18 @@ def test_the_dpo_checks_then_confirms_and_the_file_is_imported(
 def test_a_file_too_large_for_the_page_is_imported_by_a_background_job_with_progress(
     client, dpo, notice, import_url, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    from evidence.models import ExportJob
+    from jobs.models import Job
 
     monkeypatch.setattr(import_views, "PAGE_MAX_ROWS", 2)
     client.force_login(dpo)
 
-    checked = client.post(import_url, {"check": "1", "file": _upload(CLEAN)})
+    # The check runs in the background too (a 200,000-row file outlasts a page's 60 s).
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(import_url, {"check": "1", "file": _upload(CLEAN)})
+    assert queued.status_code == 302 and "?job=" in queued["Location"]
+    check = Job.objects.get(kind="import_check")
+    assert check.status == Job.Status.DONE and check.progress_done == 4
+    checked = client.get(queued["Location"])
     assert b"in the background" in checked.content
     with django_capture_on_commit_callbacks(execute=True):
         applied = client.post(
@@ -540,13 +546,39 @@ def test_a_file_too_large_for_the_page_is_imported_by_a_background_job_with_prog
         )
 
     assert applied.status_code == 302 and applied["Location"].endswith("/exports/")
-    job = ExportJob.objects.get(kind=ExportJob.Kind.IMPORT)
-    assert job.status == ExportJob.Status.DONE, job.error
+    job = Job.objects.get(kind="import")
+    assert job.status == Job.Status.DONE, job.error
     assert job.outcome["events"] == ConsentEvent.objects.count() == 4
     assert job.progress_done == job.progress_total == 4  # rows of the file
     assert not list((settings.MEDIA_ROOT / "imports").rglob("*.csv"))
     page = client.get(applied["Location"]).content.decode()
     assert 'data-testid="import-outcome"' in page and "4 events recorded" in page
+
+
+def test_a_background_check_shows_its_progress_then_its_report(
+    client, dpo, notice, import_url, monkeypatch
+):
+    from consents import runners
+    from jobs.models import Job
+
+    monkeypatch.setattr(import_views, "PAGE_MAX_ROWS", 2)
+    client.force_login(dpo)
+    queued = client.post(import_url, {"check": "1", "file": _upload(CLEAN + "bad,row\n")})
+    job = Job.objects.get(kind=runners.IMPORT_CHECK)
+    running = client.get(queued["Location"]).content.decode()
+    assert 'data-testid="import-checking"' in running and 'hx-trigger="every 2s"' in running
+
+    from jobs import services as jobs
+
+    jobs.job_run_here(job=job, worker="test")
+    polled = client.get(queued["Location"], HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"
+    report = client.get(queued["Location"])
+    assert report.context["report"].error_count >= 1
+    assert 'data-testid="import-errors"' in report.content.decode()
+    listing = client.get(reverse("jobs:list", args=[dpo.memberships.first().organisation.slug]))
+    assert 'data-testid="import-check-outcome"' in listing.content.decode()
+    assert client.get(import_url + "?job=abc").status_code == 404
 
 
 def test_only_the_session_that_checked_a_file_can_confirm_it(client, dpo, notice, import_url):

@@ -101,17 +101,15 @@ def _messages_of_rules() -> list[str]:
             value = node.args[0]
             if isinstance(value, ast.Constant):
                 found.append(value.value)
-            elif isinstance(value, ast.JoinedStr | ast.BinOp):
-                continue
     return found
 
 
 def _gettext_strings(path: Path) -> set[str]:
     strings = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "gettext"):
-            if node.args and isinstance(node.args[0], ast.Constant):
-                strings.add(node.args[0].value)
+        is_gettext = isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "gettext")
+        if is_gettext and node.args and isinstance(node.args[0], ast.Constant):
+            strings.add(node.args[0].value)
     return strings
 
 

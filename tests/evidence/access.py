@@ -2,16 +2,16 @@
 
 from django.core.files.base import ContentFile
 
-from evidence.models import ExportJob
+from jobs.models import Job
 from tests.access import DPO, DPO_AUDITOR, Route, org_only
 from tests.consents.factories import DataSubjectFactory
 
 
 def _done_job(org) -> dict:
-    job = ExportJob.objects.create(
+    job = Job.objects.create(
         organisation=org,
-        kind=ExportJob.Kind.CERTIFICATE,
-        status=ExportJob.Status.DONE,
+        kind="certificate",
+        status=Job.Status.DONE,
         result_name="certificate.pdf",
         result_sha256="0" * 64,
         result_size=9,
@@ -25,9 +25,7 @@ def _with(name):
 
 
 ROUTES = {
-    "exports": Route(allowed=DPO_AUDITOR, kwargs=org_only),
-    "export_status": Route(allowed=DPO_AUDITOR, setup=_done_job, kwargs=_with("job")),
-    "export_download": Route(allowed=DPO_AUDITOR, setup=_done_job, kwargs=_with("job")),
+    "pack": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "certificate": Route(
         allowed=DPO_AUDITOR,
         method="post",

@@ -220,13 +220,11 @@ def test_a_certificate_with_one_changed_byte_fails_verification(org, register, t
 
 
 def test_files_past_their_retention_expire_but_the_job_stays(org, register, dpo):
-    from evidence import jobs
-    from evidence.models import ExportJob
+    from jobs import services as jobs
+    from jobs.models import Job
 
-    job = ExportJob.objects.create(
-        organisation=org, kind=ExportJob.Kind.PACK, parameters=PackScope().to_parameters()
-    )
-    from evidence.tasks import run_job
+    job = Job.objects.create(organisation=org, kind="pack", parameters=PackScope().to_parameters())
+    from jobs.tasks import run_job
 
     assert run_job.apply(args=[job.pk]).get() == "done"
     job.refresh_from_db()

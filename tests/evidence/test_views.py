@@ -8,15 +8,24 @@ from accounts.models import AuditEntry
 from consents import services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
-from evidence.models import ExportJob, SigningCertificate
+from evidence.models import SigningCertificate
+from jobs.models import Job
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 from tests.evidence.conftest import SIGNER_P12_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
+JOB_PAGES = {
+    "exports": "jobs:list",
+    "export_status": "jobs:status",
+    "export_download": "jobs:download",
+}
+
+
 def url(name, org, **kwargs):
-    return reverse(f"evidence:{name}", kwargs={"org_slug": org.slug, **kwargs})
+    # The Exports page and its rows moved to the jobs app with the job machinery.
+    return reverse(JOB_PAGES.get(name, f"evidence:{name}"), kwargs={"org_slug": org.slug, **kwargs})
 
 
 @pytest.fixture
@@ -42,16 +51,16 @@ def test_the_dpo_asks_for_a_certificate_and_downloads_it_once_done(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("certificate", org, pk=subject.pk), {"language": "es"})
     assert response.status_code == 302
-    job = ExportJob.objects.get()
-    assert job.status == ExportJob.Status.DONE, job.error
+    job = Job.objects.get()
+    assert job.status == Job.Status.DONE, job.error
     page = client.get(url("exports", org)).content.decode()
     assert 'data-status="done"' in page and "Lucía Pérez" in page
     download = client.get(url("export_download", org, pk=job.pk))
     assert download["Content-Disposition"].startswith("attachment;")
     pdf = b"".join(download.streaming_content)
     assert pdf.startswith(b"%PDF-")
-    assert AuditEntry.objects.filter(action="downloaded", register="exportjob").count() == 1
-    assert AuditEntry.objects.filter(action="exported", register="exportjob").count() == 1
+    assert AuditEntry.objects.filter(action="downloaded", register="job").count() == 1
+    assert AuditEntry.objects.filter(action="exported", register="job").count() == 1
 
     verified = client.post(url("verify", org), {"file": SimpleUploadedFile("c.pdf", pdf)})
     assert 'data-testid="verify-result"' in verified.content.decode()
@@ -66,17 +75,17 @@ def test_the_dpo_asks_for_a_certificate_and_downloads_it_once_done(
 
 
 def test_a_running_job_row_polls_and_a_finished_one_stops(client_for, org, auditor):
-    job = ExportJob.objects.create(organisation=org, kind=ExportJob.Kind.PACK, progress_total=10)
+    job = Job.objects.create(organisation=org, kind="pack", progress_total=10)
     row = client_for(auditor).get(url("export_status", org, pk=job.pk)).content.decode()
     assert 'hx-trigger="every 2s"' in row
-    ExportJob.objects.filter(pk=job.pk).update(status="failed", error="disk full")
+    Job.objects.filter(pk=job.pk).update(status="failed", error="disk full")
     row = client_for(auditor).get(url("export_status", org, pk=job.pk)).content.decode()
     assert "hx-trigger" not in row and "disk full" in row
 
 
 def test_an_unfinished_or_foreign_job_has_nothing_to_download(client_for, org, other_org, dpo):
-    job = ExportJob.objects.create(organisation=org, kind=ExportJob.Kind.PACK)
-    foreign = ExportJob.objects.create(organisation=other_org, kind=ExportJob.Kind.PACK)
+    job = Job.objects.create(organisation=org, kind="pack")
+    foreign = Job.objects.create(organisation=other_org, kind="pack")
     client = client_for(dpo)
     assert client.get(url("export_download", org, pk=job.pk)).status_code == 404
     assert client.get(url("export_download", org, pk=foreign.pk)).status_code == 404
@@ -84,13 +93,11 @@ def test_an_unfinished_or_foreign_job_has_nothing_to_download(client_for, org, o
 
 def test_the_pack_form_refuses_unknown_people_and_backwards_dates(client_for, org, dpo, subject):
     client = client_for(dpo)
-    response = client.post(url("exports", org), {"subjects": "611 000 000"})
+    response = client.post(url("pack", org), {"subjects": "611 000 000"})
     assert "None of these people is on record" in response.content.decode()
-    response = client.post(
-        url("exports", org), {"date_from": "2026-12-01", "date_to": "2026-01-01"}
-    )
+    response = client.post(url("pack", org), {"date_from": "2026-12-01", "date_to": "2026-01-01"})
     assert "The end date is before the start date" in response.content.decode()
-    assert not ExportJob.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_a_file_that_is_neither_pdf_nor_zip_is_reported_and_nothing_checked(client_for, org, dpo):

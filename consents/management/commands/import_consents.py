@@ -9,7 +9,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Membership, Organisation
+from accounts.management.organisations import organisation_or_error
+from accounts.models import Membership
 from consents import imports
 
 LISTED_ERRORS = 50
@@ -32,9 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, org, check_only, as_email, **options):
-        organisation = Organisation.objects.filter(slug=org).first()
-        if organisation is None:
-            raise CommandError(f"No organisation with short name {org!r}.")
+        organisation = organisation_or_error(org)
         user = self._importer(organisation, as_email)
         path = Path(file)
         if not path.is_file():

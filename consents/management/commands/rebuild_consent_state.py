@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from consents.management.commands._organisations import chosen_organisations
+from accounts.management.organisations import chosen_organisations
 from consents.services import consent_state_rebuild
 
 

@@ -5,17 +5,11 @@ import sys
 
 from django.core.management.base import CommandError
 
-from accounts.models import Organisation
-from evidence import jobs
-from evidence.models import ExportJob
-from evidence.runners import RUNNERS
+from accounts.management.organisations import organisation_or_error
+from jobs import services as jobs
+from jobs.models import Job
 
-
-def organisation(slug: str) -> Organisation:
-    found = Organisation.objects.filter(slug=slug).first()
-    if found is None:
-        raise CommandError(f"No organisation with short name {slug!r}")
-    return found
+organisation = organisation_or_error
 
 
 def progress_bar(stream):
@@ -34,19 +28,24 @@ def progress_bar(stream):
     return show
 
 
-def run_here(*, organisation, kind, parameters, description, output, stdout) -> ExportJob:
-    """Same code path as the Celery task: a job row, a claim, the runner, an atomic result."""
-    job = ExportJob.objects.create(
-        organisation=organisation, kind=kind, parameters=parameters, description=description
+def run_here(*, organisation, kind, parameters, description, output, stdout) -> Job:
+    """Same code path as the Celery task: a job row, a claim, the runner, an atomic result.
+
+    ``parameters["source"] = "command"`` lets the Exports page say, in the reader's language,
+    that the job came from the command line."""
+    job = jobs.job_create(
+        organisation=organisation,
+        kind=kind,
+        parameters={**parameters, "source": "command"},
+        requested_by=None,
+        description=description,
     )
-    worker = "command:" + jobs.worker_name()
-    claimed = jobs.job_claim(job_id=job.pk, worker=worker)
     try:
-        RUNNERS[kind](job=claimed, worker=worker, on_progress=progress_bar(sys.stderr))
+        job = jobs.job_run_here(
+            job=job, worker="command:" + jobs.worker_name(), on_progress=progress_bar(sys.stderr)
+        )
     except Exception as error:
-        jobs.job_fail(job_id=job.pk, worker=worker, error=f"{type(error).__name__}: {error}")
         raise CommandError(f"Export failed: {error}") from error
-    job.refresh_from_db()
     with job.result.open("rb") as source, open(output, "wb") as target:
         shutil.copyfileobj(source, target)
     stdout.write(f"{output}: {job.result_size} bytes, SHA-256 {job.result_sha256}")

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from consents.models import DataSubject, Purpose
 from consents.phones import try_parse_phone
-from evidence.models import ExportJob
+from evidence import runners
 
 from ._export import organisation, run_here
 
@@ -36,13 +36,13 @@ class Command(BaseCommand):
                 raise CommandError(f"No purpose with code {options['purpose']!r}")
         run_here(
             organisation=org,
-            kind=ExportJob.Kind.CERTIFICATE,
+            kind=runners.CERTIFICATE,
             parameters={
                 "subject_id": subject.pk,
                 "purpose_id": purpose.pk if purpose else None,
                 "language": options["language"] or org.default_language,
             },
-            description=f"{subject.full_name} (command line)",
+            description=subject.full_name,
             output=options["output"],
             stdout=self.stdout,
         )

@@ -3,7 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from consents.models import Purpose
-from evidence.models import ExportJob
+from evidence import runners
 from evidence.packs import PackScope, subject_scope_filter
 
 from ._export import organisation, run_here
@@ -47,9 +47,9 @@ class Command(BaseCommand):
             raise CommandError("--to is before --from")
         run_here(
             organisation=org,
-            kind=ExportJob.Kind.PACK,
+            kind=runners.PACK,
             parameters=scope.to_parameters(),
-            description=f"{scope.describe()} (command line)",
+            description=scope.describe(),
             output=options["output"],
             stdout=self.stdout,
         )

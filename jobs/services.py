@@ -1,4 +1,4 @@
-"""The job machinery behind every long export (ARCHITECTURE "Runtime").
+"""The job machinery behind every long piece of work (ARCHITECTURE "Runtime").
 
 A Celery task never trusts its delivery: it *claims* the job row with a conditional update that
 must change exactly one row. A queued job is claimed at once; a running job only when its
@@ -22,10 +22,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record
 
-from .models import ExportJob
+from . import registry
+from .models import Job
 
 
 class ClaimLost(Exception):
@@ -47,31 +48,28 @@ def job_create(
     parameters: dict,
     requested_by: User | None,
     description: str = "",
-) -> ExportJob:
-    """Record the request, then enqueue its task once the row is committed."""
-    from .tasks import run_job
-
-    job = ExportJob.objects.create(
+) -> Job:
+    """Record the request. Nothing runs it yet: jobs.tasks.job_enqueue records and enqueues."""
+    registry.get(kind)  # an unknown kind is a programming error: fail before any row exists
+    return Job.objects.create(
         organisation=organisation,
         kind=kind,
         parameters=parameters,
         requested_by=requested_by,
         description=description[:300],
     )
-    transaction.on_commit(lambda: run_job.delay(job.pk))
-    return job
 
 
-def job_claim(*, job_id: int, worker: str) -> ExportJob | None:
+def job_claim(*, job_id: int, worker: str) -> Job | None:
     now = timezone.now()
-    claimable = Q(status=ExportJob.Status.QUEUED) | Q(
-        status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()
+    claimable = Q(status=Job.Status.QUEUED) | Q(
+        status=Job.Status.RUNNING, heartbeat_at__lt=now - stale_after()
     )
     claimed = (
-        ExportJob.objects.filter(pk=job_id)
+        Job.objects.filter(pk=job_id)
         .filter(claimable)
         .update(
-            status=ExportJob.Status.RUNNING,
+            status=Job.Status.RUNNING,
             claimed_by=worker,
             heartbeat_at=now,
             started_at=Coalesce(F("started_at"), now),
@@ -79,27 +77,27 @@ def job_claim(*, job_id: int, worker: str) -> ExportJob | None:
             error="",
         )
     )
-    return ExportJob.objects.get(pk=job_id) if claimed == 1 else None
+    return Job.objects.get(pk=job_id) if claimed == 1 else None
 
 
-def job_progress(*, job: ExportJob, worker: str, done: int, total: int | None = None) -> None:
+def job_progress(*, job: Job, worker: str, done: int, total: int | None = None) -> None:
     fields = {"progress_done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         fields["progress_total"] = total
-    updated = ExportJob.objects.filter(
-        pk=job.pk, claimed_by=worker, status=ExportJob.Status.RUNNING
-    ).update(**fields)
+    updated = Job.objects.filter(pk=job.pk, claimed_by=worker, status=Job.Status.RUNNING).update(
+        **fields
+    )
     if updated != 1:
         raise ClaimLost(f"job {job.pk} is no longer ours")
 
 
-def result_path(job: ExportJob, filename: str) -> Path:
+def result_path(job: Job, filename: str) -> Path:
     path = Path(settings.MEDIA_ROOT) / "exports" / str(job.organisation_id) / str(job.pk)
     path.mkdir(parents=True, exist_ok=True)
     return path / filename
 
 
-def temporary_result(job: ExportJob) -> Path:
+def temporary_result(job: Job) -> Path:
     directory = Path(settings.MEDIA_ROOT) / "exports" / "tmp"
     directory.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f"job{job.pk}-", dir=directory)
@@ -115,10 +113,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def job_finish(*, job: ExportJob, worker: str, temp: Path | None, filename: str) -> ExportJob:
+def job_finish(*, job: Job, worker: str, temp: Path | None, filename: str) -> Job:
     """Move the result into place and mark the job done, only if we still hold the claim."""
     values = {
-        "status": ExportJob.Status.DONE,
+        "status": Job.Status.DONE,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
     }
@@ -133,8 +131,8 @@ def job_finish(*, job: ExportJob, worker: str, temp: Path | None, filename: str)
             progress_done=F("progress_total"),
         )
     with transaction.atomic():
-        updated = ExportJob.objects.filter(
-            pk=job.pk, claimed_by=worker, status=ExportJob.Status.RUNNING
+        updated = Job.objects.filter(
+            pk=job.pk, claimed_by=worker, status=Job.Status.RUNNING
         ).update(**values)
         if updated != 1:
             if temp is not None:
@@ -143,34 +141,49 @@ def job_finish(*, job: ExportJob, worker: str, temp: Path | None, filename: str)
         if temp is not None:
             os.replace(temp, final)
         job.refresh_from_db()
-        if job.kind != ExportJob.Kind.IMPORT:
+        if job.has_file:
             audit_record(
                 organisation=job.organisation,
                 user=job.requested_by,
-                register="exportjob",
-                action="exported",
+                register="job",
+                action=AuditEntry.Action.EXPORTED,
                 object_id=job.pk,
-                object_repr=f"{job.get_kind_display()}: {job.description}"[:200],
+                object_repr=f"{job.kind_label}: {job.description}"[:200],
                 details=[{"field": "sha256", "old": "", "new": job.result_sha256}],
             )
     return job
 
 
 def job_fail(*, job_id: int, worker: str, error: str) -> None:
-    ExportJob.objects.filter(pk=job_id, claimed_by=worker).update(
-        status=ExportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    Job.objects.filter(pk=job_id, claimed_by=worker).update(
+        status=Job.Status.FAILED, error=error[:2000], finished_at=timezone.now()
     )
+
+
+def job_run_here(*, job: Job, worker: str, on_progress=None) -> Job:
+    """Claim and run a job in this process (management commands, the background runner):
+    the same claim, runner and atomic result as a Celery worker."""
+    claimed = job_claim(job_id=job.pk, worker=worker)
+    if claimed is None:
+        raise ClaimLost(f"job {job.pk} is held by another worker")
+    try:
+        registry.get(claimed.kind).runner(job=claimed, worker=worker, on_progress=on_progress)
+    except ClaimLost:
+        raise
+    except Exception as error:
+        job_fail(job_id=job.pk, worker=worker, error=f"{type(error).__name__}: {error}")
+        raise
+    claimed.refresh_from_db()
+    return claimed
 
 
 def jobs_expire_files(*, now=None) -> int:
     """Delete result files past their retention; the job rows stay, marked expired."""
     now = now or timezone.now()
     expired = 0
-    for job in ExportJob.objects.filter(
-        expires_at__lt=now, result_expired=False, status=ExportJob.Status.DONE
-    ):
+    for job in Job.objects.filter(expires_at__lt=now, result_expired=False, status=Job.Status.DONE):
         if job.result:
             job.result.storage.delete(job.result.name)
-        ExportJob.objects.filter(pk=job.pk).update(result_expired=True, result="")
+        Job.objects.filter(pk=job.pk).update(result_expired=True, result="")
         expired += 1
     return expired

@@ -6,17 +6,17 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from evidence import jobs
-from evidence.models import ExportJob
-from evidence.tasks import run_job
+from jobs import services as jobs
+from jobs.models import Job
+from jobs.tasks import run_job
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def job(org, dpo):
-    return ExportJob.objects.create(
-        organisation=org, kind=ExportJob.Kind.CERTIFICATE, requested_by=dpo, description="test"
+    return Job.objects.create(
+        organisation=org, kind="certificate", requested_by=dpo, description="test"
     )
 
 
@@ -31,7 +31,7 @@ def test_a_running_job_is_taken_over_only_once_its_heartbeat_is_stale(job, setti
     settings.EXPORT_JOB_STALE_SECONDS = 60
     jobs.job_claim(job_id=job.pk, worker="a")
     assert jobs.job_claim(job_id=job.pk, worker="b") is None
-    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
     taken = jobs.job_claim(job_id=job.pk, worker="b")
     assert taken.claimed_by == "b" and taken.attempts == 2
 
@@ -39,7 +39,7 @@ def test_a_running_job_is_taken_over_only_once_its_heartbeat_is_stale(job, setti
 def test_a_worker_that_lost_its_claim_can_neither_report_nor_finish(job, settings):
     settings.EXPORT_JOB_STALE_SECONDS = 0
     old = jobs.job_claim(job_id=job.pk, worker="a")
-    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=5))
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=5))
     jobs.job_claim(job_id=job.pk, worker="b")
     with pytest.raises(jobs.ClaimLost):
         jobs.job_progress(job=old, worker="a", done=1, total=2)
@@ -49,7 +49,7 @@ def test_a_worker_that_lost_its_claim_can_neither_report_nor_finish(job, setting
         jobs.job_finish(job=old, worker="a", temp=temp, filename="x.pdf")
     assert not temp.exists()
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.RUNNING and not job.result
+    assert job.status == Job.Status.RUNNING and not job.result
 
 
 def test_finishing_moves_the_result_into_place_and_puts_the_export_on_record(job, dpo):
@@ -57,12 +57,12 @@ def test_finishing_moves_the_result_into_place_and_puts_the_export_on_record(job
     temp = jobs.temporary_result(claimed)
     temp.write_bytes(b"%PDF-1.7 result")
     done = jobs.job_finish(job=claimed, worker="a", temp=temp, filename="certificate.pdf")
-    assert done.status == ExportJob.Status.DONE and not temp.exists()
+    assert done.status == Job.Status.DONE and not temp.exists()
     assert done.result.read() == b"%PDF-1.7 result"
     assert done.result_size == 15 and len(done.result_sha256) == 64
     assert done.expires_at > timezone.now()
     entry = AuditEntry.objects.get(action="exported")
-    assert entry.user == dpo and entry.register == "exportjob"
+    assert entry.user == dpo and entry.register == "job"
 
 
 def test_expired_files_are_deleted_and_the_job_row_stays(job):
@@ -73,14 +73,14 @@ def test_expired_files_are_deleted_and_the_job_row_stays(job):
     path = done.result.path
     assert jobs.jobs_expire_files(now=timezone.now() + timedelta(days=365)) == 1
     done.refresh_from_db()
-    assert done.result_expired and not done.result and done.status == ExportJob.Status.DONE
+    assert done.result_expired and not done.result and done.status == Job.Status.DONE
     import os
 
     assert not os.path.exists(path)
 
 
 def test_a_finished_job_delivered_again_is_left_alone(job):
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE)
     assert run_job.apply(args=[job.pk]).get() == "nothing to do"
     job.refresh_from_db()
     assert job.attempts == 0
@@ -91,4 +91,4 @@ def test_a_job_whose_runner_fails_is_marked_failed_with_the_reason(job):
     job.save()
     assert run_job.apply(args=[job.pk]).get() == "failed"
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.FAILED and "DoesNotExist" in job.error
+    assert job.status == Job.Status.FAILED and "DoesNotExist" in job.error

@@ -22,9 +22,9 @@ from accounts.models import AuditEntry
 from consents import services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
-from evidence.models import ExportJob
 from evidence.packs import PackScope
-from evidence.tasks import run_job
+from jobs.models import Job
+from jobs.tasks import run_job
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -101,9 +101,9 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
                 channel=Channel.WHATSAPP,
             ),
         )
-    job = ExportJob.objects.create(
+    job = Job.objects.create(
         organisation=org,
-        kind=ExportJob.Kind.PACK,
+        kind="pack",
         parameters=PackScope(purposes=["marketing"]).to_parameters(),
         requested_by=dpo,
         description="takeover test",
@@ -115,7 +115,7 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
     worker_a = start_worker(redis_url, database_url, queue, logs[0], settings.MEDIA_ROOT)
     try:
         wait_for(
-            lambda: ExportJob.objects.filter(pk=job.pk, status="running").exists(),
+            lambda: Job.objects.filter(pk=job.pk, status="running").exists(),
             60,
             "worker A to claim the job",
             logs[:1],
@@ -124,12 +124,12 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
         os.killpg(worker_a.pid, signal.SIGKILL)  # no warm shutdown: the task is never acked
         worker_a.wait()
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.RUNNING and job.attempts == 1
+    assert job.status == Job.Status.RUNNING and job.attempts == 1
 
     worker_b = start_worker(redis_url, database_url, queue, logs[1], settings.MEDIA_ROOT)
     try:
         wait_for(
-            lambda: ExportJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
+            lambda: Job.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
             180,
             "worker B to finish the job",
             logs,
@@ -139,9 +139,9 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
         worker_b.wait(timeout=60)
 
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.DONE, job.error
+    assert job.status == Job.Status.DONE, job.error
     assert job.attempts == 2
-    assert AuditEntry.objects.filter(register="exportjob", object_id=str(job.pk)).count() == 1
+    assert AuditEntry.objects.filter(register="job", object_id=str(job.pk)).count() == 1
     with zipfile.ZipFile(job.result.path) as pack:
         assert "summary.pdf" in pack.namelist() and "SHA256SUMS" in pack.namelist()
         assert pack.testzip() is None
