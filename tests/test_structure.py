@@ -22,7 +22,17 @@ def _imports(name: str, path: Path, modules: dict) -> set[str]:
     """Project modules this one imports, at the top or inside functions alike."""
     targets = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    # Imports for type annotations only (if TYPE_CHECKING:) never run, so they make no loop.
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".")
