@@ -113,7 +113,7 @@ def _check_pixels(name: str, image) -> None:
                 "“%(name)s” is %(width)s × %(height)s pixels; photos may have at most "
                 "%(limit)s megapixels."
             )
-            % {"name": name, "width": width, "height": height, "limit": round(limit / 1e6, 1)},
+            % {"name": name, "width": width, "height": height, "limit": f"{limit / 1e6:g}"},
             code="too_many_pixels",
         )
 

@@ -348,7 +348,8 @@ def test_an_evidence_pack_holds_the_heic_as_evidence_and_its_rendition_beside_it
 def test_a_144_megapixel_png_is_refused_from_its_header(decoded):
     bomb = png_claiming(12001, 12001)
     assert len(bomb) < 100_000  # small enough for any byte cap
-    with pytest.raises(ValidationError, match="12001 × 12001 pixels; photos may have at most 50"):
+    message = "12001 × 12001 pixels; photos may have at most 50 megapixels"
+    with pytest.raises(ValidationError, match=message):
         inspect_upload(upload("bomb.png", bomb, "image/png"))
     assert decoded == []
 
