@@ -264,6 +264,10 @@ else:
     LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY")
 # Largest proof file accepted (bytes); larger uploads are refused with a message.
 PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+# Largest photo accepted, in pixels (width x height, read from the header before decoding):
+# a few-KB PNG can claim 144 megapixels and take gigabytes to decode. 50 MP lets through the 48 MP
+# photos of recent iPhones (8064 x 6048); phones' rare 200 MP mode is refused with a message.
+PROOF_MAX_PIXELS = env.int("PROOF_MAX_PIXELS", default=50_000_000)
 
 # Self-service consent links (/c/<token>/, no login). CONSENT_LINK_DAYS: validity of a new link.
 # The public pages are rate-limited per client IP and per token (accounts.ratelimit); override with

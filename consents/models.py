@@ -35,6 +35,7 @@ from .choices import (  # noqa: F401 (the register's vocabulary, importable from
     SubjectKind,
     SubjectStatus,
 )
+from .uploads import EXTENSIONS
 
 GENESIS_HASH = "0" * 64
 
@@ -232,12 +233,12 @@ class NoticeVersion(models.Model):
 
 def proof_upload_to(instance, filename):
     # Random name, no trace of the original: the path reveals nothing and cannot be guessed.
-    import secrets
+    return f"proofs/{instance.organisation_id}/{secrets.token_hex(16)}{instance.extension}"
 
-    extension = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}.get(
-        instance.content_type, ""
-    )
-    return f"proofs/{instance.organisation_id}/{secrets.token_hex(16)}{extension}"
+
+def proof_rendition_upload_to(instance, filename):
+    # Its own random name: knowing the original's path gives no way to the rendition's.
+    return f"proofs/{instance.organisation_id}/{secrets.token_hex(16)}.jpg"
 
 
 class Proof(models.Model):
@@ -274,6 +275,13 @@ class Proof(models.Model):
 
 
 class ProofFile(models.Model):
+    """A file as the person sent it (less GPS): the evidence, whose SHA-256 the ledger holds.
+
+    ``rendition`` is a JPEG made from it for people and PDFs to look at, when browsers cannot
+    show the original (HEIC). It is a copy for display, not evidence: the ledger does not hold
+    its hash, and ``rendition_sha256`` only shows that the stored copy is the one made.
+    """
+
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     proof = models.ForeignKey(Proof, on_delete=models.PROTECT, related_name="files")
     file = models.FileField(upload_to=proof_upload_to, max_length=200)
@@ -281,6 +289,8 @@ class ProofFile(models.Model):
     content_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    rendition = models.FileField(upload_to=proof_rendition_upload_to, max_length=200, blank=True)
+    rendition_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -289,6 +299,15 @@ class ProofFile(models.Model):
 
     def __str__(self):
         return self.original_name or self.file.name
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def rendition_name(self) -> str:
+        stem = (self.original_name or "proof").rsplit(".", 1)[0]
+        return f"{stem}.jpg"
 
 
 class LedgerHead(models.Model):

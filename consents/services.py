@@ -96,6 +96,10 @@ def proof_create(
 ) -> Proof | None:
     """Store what shows the act. Files arrive already inspected (consents.uploads).
 
+    GDPR Art. 7(1), demonstrate consent: each file is stored as the person sent it, GPS removed
+    (Art. 5(1)(c)), with its SHA-256, which Proof.digests() puts in the ledger; a HEIC photo
+    also gets its JPEG rendition, stored beside it under a random name of its own.
+
     The names of files written to storage are appended to ``stored`` so that a caller whose
     transaction fails can remove them: storage does not roll back with the database.
     """
@@ -113,10 +117,15 @@ def proof_create(
             content_type=upload.content_type,
             size=upload.size,
             sha256=upload.sha256,
+            rendition_sha256=upload.rendition_sha256,
         )
         record.file.save(upload.name, ContentFile(upload.content), save=False)
         if stored is not None:
             stored.append(record.file.name)
+        if upload.rendition is not None:
+            record.rendition.save(record.rendition_name, ContentFile(upload.rendition), save=False)
+            if stored is not None:
+                stored.append(record.rendition.name)
         record.save()
     return proof
 

@@ -14,6 +14,7 @@ org_patterns = [
     path("subjects/<int:pk>/", views.subject_detail, name="subject"),
     path("subjects/<int:pk>/withdraw/", views.subject_withdraw, name="withdraw"),
     path("proofs/files/<int:pk>/", views.proof_file, name="proof_file"),
+    path("proofs/files/<int:pk>/jpeg/", views.proof_rendition, name="proof_rendition"),
     path("register/", views.register, name="register"),
     path("register.csv", views.register_csv, name="register_csv"),
     path("ledger/", views.ledger, name="ledger"),

@@ -165,6 +165,33 @@ def subject_withdraw(request, pk):
 def proof_file(request, pk):
     """Proof files only ever leave as attachments, and only to members of the organisation."""
     record = get_for_org_or_404(ProofFile, request.organisation, pk=pk)
+    return _proof_attachment(
+        request,
+        record,
+        record.file,
+        filename=record.original_name or record.file.name.rsplit("/", 1)[-1],
+        content_type=record.content_type,
+        sha256=record.sha256,
+    )
+
+
+@org_view("view_subjects")
+def proof_rendition(request, pk):
+    """The JPEG made from a photo browsers cannot show (HEIC); the evidence is proof_file."""
+    record = get_for_org_or_404(ProofFile, request.organisation, pk=pk)
+    if not record.rendition:
+        raise Http404
+    return _proof_attachment(
+        request,
+        record,
+        record.rendition,
+        filename=record.rendition_name,
+        content_type="image/jpeg",
+        sha256=record.rendition_sha256,
+    )
+
+
+def _proof_attachment(request, record, stored, *, filename, content_type, sha256):
     audit_record(
         organisation=request.organisation,
         user=request.user,
@@ -172,13 +199,10 @@ def proof_file(request, pk):
         register="prooffile",
         action="downloaded",
         object_id=record.pk,
-        object_repr=f"{record.original_name} ({record.sha256[:12]}…)",
+        object_repr=f"{filename} ({sha256[:12]}…)",
     )
     response = FileResponse(
-        record.file.open("rb"),
-        as_attachment=True,
-        filename=record.original_name or record.file.name.rsplit("/", 1)[-1],
-        content_type=record.content_type,
+        stored.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -263,6 +263,8 @@ def _thumbnail(content: bytes, content_type: str) -> str | None:
 
     try:
         with Image.open(io.BytesIO(content)) as image:
+            if image.width * image.height > settings.PROOF_MAX_PIXELS:
+                return None  # stored before uploads were capped: never decode a pixel bomb
             image = ImageOps.exif_transpose(image)
             image.thumbnail(THUMBNAIL_BOX)
             out = io.BytesIO()
@@ -286,6 +288,13 @@ def _proof_files(proof) -> list[dict]:
         thumbnail = None
         if content is not None and proof_file.content_type in THUMBNAIL_TYPES:
             thumbnail = _thumbnail(content, proof_file.content_type)
+        elif content is not None and proof_file.rendition:
+            # A HEIC photo: PDF viewers cannot show it, its JPEG rendition they can.
+            try:
+                with proof_file.rendition.open("rb") as handle:
+                    thumbnail = _thumbnail(handle.read(), "image/jpeg")
+            except (OSError, ValueError):
+                thumbnail = None
         files.append(
             {
                 "name": proof_file.original_name,

@@ -1,7 +1,8 @@
 """Evidence pack for an inquiry: a ZIP anyone can verify with public tools.
 
 Contents: records.csv and records.json (one row per ledger event in scope), subjects.csv (who
-the subject ids are, as held now), proofs/ (each proof file once, named by its SHA-256),
+the subject ids are, as held now), proofs/ (each proof file once, named by its SHA-256; a HEIC
+photo has its JPEG rendition beside it, named <its name>.jpg),
 certificates/ (a signed certificate per subject, up to PACK_CERTIFICATE_LIMIT), the signer's
 certificate, VERIFY.txt, then summary.pdf (signed PDF/A-3b holding the scope, counts, a per-subject
 table, the ledger verification and, embedded, the SHA-256 of every file above), and last
@@ -308,15 +309,17 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
         text.detach()
 
     for record in ProofFile.objects.filter(organisation=organisation, sha256__in=proof_shas):
-        extension = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}.get(
-            record.content_type, ""
-        )
-        name = f"proofs/{record.sha256}{extension}"
+        name = f"proofs/{record.sha256}{record.extension}"
         if any(m["name"] == name for m in pack.members):
             continue
         with record.file.open("rb") as source, pack.open(name) as out:
             for block in iter(lambda: source.read(1024 * 1024), b""):
                 out.write(block)
+        if record.rendition:
+            # The JPEG to look at a HEIC photo with, named after the original it was made from.
+            with record.rendition.open("rb") as source, pack.open(f"{name}.jpg") as out:
+                for block in iter(lambda: source.read(1024 * 1024), b""):
+                    out.write(block)
 
     limit = settings.PACK_CERTIFICATE_LIMIT
     certified = sorted(subjects)[:limit]

@@ -67,6 +67,27 @@ def _unconfirmed(org) -> dict:
     return ctx | {"answer": answer.pk}
 
 
+def _photo(org) -> dict:
+    """As _consent, plus a HEIC photo with its JPEG rendition."""
+    from django.core.files.base import ContentFile
+
+    from consents.models import Proof, ProofFile
+
+    ctx = _consent(org)
+    record = ProofFile(
+        organisation=org,
+        proof=Proof.objects.get(files=ctx["file"]),
+        original_name="IMG_0001.HEIC",
+        content_type="image/heic",
+        size=12,
+        sha256="1" * 64,
+        rendition_sha256="2" * 64,
+    )
+    record.file.save("IMG_0001.HEIC", ContentFile(b"\0\0\0\x18ftypheic"), save=False)
+    record.rendition.save("IMG_0001.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=True)
+    return ctx | {"photo": record.pk}
+
+
 def _personal_link(org) -> dict:
     ctx = _consent(org)
     subject = DataSubject.objects.get(pk=ctx["subject"])
@@ -108,6 +129,7 @@ ROUTES = {
         data=lambda ctx: {"purpose": ctx["purpose"], "channel": Channel.WHATSAPP},
     ),
     "proof_file": Route(allowed=ALL, setup=_consent, kwargs=_with("file")),
+    "proof_rendition": Route(allowed=ALL, setup=_photo, kwargs=_with("photo")),
     "register": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "register_csv": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "ledger": Route(allowed=DPO_AUDITOR, kwargs=org_only),

@@ -90,11 +90,13 @@ def test_an_oversize_file_is_refused_before_reading_it(settings):
         inspect_upload(upload)
 
 
-def test_an_iphone_heic_photo_is_kept_as_jpeg():
+def test_an_iphone_heic_photo_is_kept_as_sent_with_a_jpeg_to_show_it():
     pillow_heif = pytest.importorskip("pillow_heif")
     pillow_heif.register_heif_opener()
     out = io.BytesIO()
     Image.new("RGB", (8, 8), "green").save(out, format="HEIF")
     upload = inspect_upload(SimpleUploadedFile("IMG_0001.HEIC", out.getvalue(), "image/heic"))
-    assert upload.content_type == "image/jpeg" and upload.name == "IMG_0001.jpg"
-    assert upload.content.startswith(b"\xff\xd8\xff")
+    # The evidence is the photo as sent (it has no location to remove); the JPEG is a rendition.
+    assert upload.content_type == "image/heic" and upload.name == "IMG_0001.HEIC"
+    assert upload.content == out.getvalue()
+    assert upload.rendition.startswith(b"\xff\xd8\xff")
