@@ -219,11 +219,14 @@ signer-certificate.pem, issued to:
 
     {signer}
 
-Check them in any PDF reader's signature panel, or with pyHanko (on Debian or Ubuntu, install
-python3-venv first):
+Check them in any PDF reader's signature panel, or with pyHanko. Install it once (on Debian or
+Ubuntu, install the package python3-venv first):
 
     python3 -m venv ~/pyhanko-env
     ~/pyhanko-env/bin/pip install pyhanko-cli
+
+then check the summary:
+
     ~/pyhanko-env/bin/pyhanko sign validate --pretty-print \\
         --trust signer-certificate.pem --trust-replace summary.pdf
 
@@ -244,8 +247,11 @@ signature is judged INVALID." instead. The certificates, one line each:
     done
 
 Every line must contain ":INTACT:TRUSTED".
+
 summary.pdf embeds the SHA-256 of every other file (attachment files.json), so its signature
-covers the whole pack. Extract it with (poppler-utils): pdfdetach -saveall summary.pdf
+covers the whole pack. Extract it with pdfdetach (package poppler-utils):
+
+    pdfdetach -saveall summary.pdf
 
 3. The ledger's hash chain
 --------------------------
