@@ -306,6 +306,8 @@ PACK_CERTIFICATE_LIMIT = env.int("PACK_CERTIFICATE_LIMIT", default=100)
 # has a records.json of about 130 MB.
 VERIFY_MAX_UPLOAD_BYTES = env.int("VERIFY_MAX_UPLOAD_BYTES", default=512 * 1024 * 1024)
 VERIFY_MAX_MEMBER_BYTES = env.int("VERIFY_MAX_MEMBER_BYTES", default=192 * 1024 * 1024)
+# manifest.json is parsed whole: a 1 GiB one took 3.7 GB. A pack's is about 150 bytes a file.
+VERIFY_MAX_MANIFEST_BYTES = env.int("VERIFY_MAX_MANIFEST_BYTES", default=32 * 1024 * 1024)
 VERIFY_MAX_INFLATED_BYTES = env.int("VERIFY_MAX_INFLATED_BYTES", default=2 * 1024 * 1024 * 1024)
 # Certificates in a pack whose signatures the page checks (about 0.03 s each); more are named.
 VERIFY_MAX_CERTIFICATES = env.int("VERIFY_MAX_CERTIFICATES", default=1000)

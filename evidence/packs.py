@@ -275,10 +275,11 @@ The ledger was verified when this pack was made: {verification}
 Chain head then: #{head_sequence} {head_hash}
 """
 
-OTHERS_TEXT = """The other {missing} people have no certificate in this pack (a pack includes
-at most {limit}, for the people with the lowest ids). Their events are all in records.csv and
-records.json. The controller can issue a certificate for any of them: from the person's page
-in Constancia ("Proof-of-consent certificate"), or on the server with
+OTHERS_TEXT = """The other {missing} people have no certificate in this pack: a pack includes at
+most {limit}, for the people with the lowest ids. Their events are all in records.csv and
+records.json. The controller can issue a certificate for any of them, one person at a time:
+on the person's page in Constancia ("Signed certificate (PDF)"), or on the server with
+
     python manage.py export_certificate --org {slug} --subject <subject_id> -o certificate.pdf
 """
 

@@ -144,12 +144,20 @@ def test_a_crafted_zip_gets_a_clear_message_and_no_error(post, case):
     assert not response.context["report"].ok
 
 
-def test_a_member_inflating_past_its_cap_is_refused_without_reading_it_all(post, settings):
-    settings.VERIFY_MAX_MEMBER_BYTES = 1024 * 1024
+def test_a_manifest_inflating_past_its_cap_is_refused_without_reading_it_all(post, settings):
+    settings.VERIFY_MAX_MANIFEST_BYTES = 1024 * 1024
     bomb = crafted({"manifest.json": b" " * (20 * 1024 * 1024)})
     assert len(bomb) < 100 * 1024  # 20 MiB of spaces deflate to about 20 KB
     page = html.unescape(post(bomb).content.decode())
     assert "manifest.json inflates to more than 1.0\xa0MB" in page
+
+
+def test_records_inflating_past_the_member_cap_are_refused(post, settings):
+    settings.VERIFY_MAX_MEMBER_BYTES = 1024 * 1024
+    manifest = b'{"files": [{"name": "records.json", "sha256": "%s"}]}' % SHA.encode()
+    bomb = crafted({"manifest.json": manifest, "records.json": b" " * (20 * 1024 * 1024)})
+    page = html.unescape(post(bomb).content.decode())
+    assert "records.json inflates to more than 1.0\xa0MB" in page
 
 
 def test_a_member_longer_than_the_manifest_says_is_changed_and_reading_stops(post, settings):
@@ -170,8 +178,12 @@ def test_all_members_together_stay_within_the_inflated_budget(post, settings):
     assert "The files of this ZIP inflate to more than 3.0\xa0MB in all." in page
 
 
-def test_an_upload_above_the_size_cap_is_refused_before_it_is_read(post, settings):
+def test_an_upload_above_the_size_cap_is_refused_before_it_is_read(
+    post, settings, client_for, org, dpo
+):
     settings.VERIFY_MAX_UPLOAD_BYTES = 1000
+    form = client_for(dpo).get(reverse("evidence:verify", kwargs={"org_slug": org.slug}))
+    assert "Files up to 1000\xa0bytes." in html.unescape(form.content.decode())
     response = post(b"%PDF-1.7" + b"\0" * 2000, name="big.pdf")
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
