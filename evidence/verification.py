@@ -134,6 +134,8 @@ def _certificate_checks(report, organisation, archive, names: list[str]) -> None
     for name in checked:
         try:
             problem = _signature_problem(validate_pdf(pdf=archive.read(name), trust_roots=roots))
+        except OverBudget:
+            raise
         except Unreadable as error:
             problem = str(error)
         if problem:

@@ -36,7 +36,9 @@ def five_people(org, staff):
     """Five people with one marketing event each, and a withdrawal for the third."""
     purpose = PurposeFactory(organisation=org, code="marketing", name="Promociones")
     notice = published_notice(purposes=[purpose])
-    people = [DataSubjectFactory(organisation=org) for _ in range(5)]
+    people = [DataSubjectFactory(organisation=org) for _ in range(4)]
+    # A name that a spreadsheet would run as a formula (csv_safe must neutralise it).
+    people.append(DataSubjectFactory(organisation=org, full_name='=HYPERLINK("http://x.example")'))
     for person in people:
         services.consent_record(
             organisation=org,
@@ -98,6 +100,9 @@ def test_a_pack_above_the_certificate_limit_says_who_has_one_and_how_to_get_the_
         **{i: f"certificates/subject-{i}.pdf" for i in ids[:3]},
         **dict.fromkeys(ids[3:], "not included"),
     }
+    assert rows[-1]["full_name"] == '\'=HYPERLINK("http://x.example")'
+    subjects = (folder / "subjects.csv").read_text()
+    assert '\'=HYPERLINK(""http://x.example"")' in subjects
     verify_text = (folder / "VERIFY.txt").read_text()
     assert "Signed proof-of-consent certificates included: 3 of 5 people." in verify_text
     assert "The other 2 people have no certificate in this pack" in verify_text
@@ -127,6 +132,24 @@ def test_the_verify_page_says_how_many_certificates_it_checked_when_it_stops_sho
     short = next(c for c in report.checks if c.label == "2 of the 3 certificates checked")
     assert not short.ok and "VERIFY.txt" in short.detail
     assert not report.ok
+
+    # Every certificate is checked, and a changed one is named as changed after signing.
+    settings.VERIFY_MAX_CERTIFICATES = 1000
+    second = f"certificates/subject-{sorted(p.pk for p in five_people)[1]}.pdf"
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            data = bytearray(source.read(item.filename))
+            if item.filename == second:
+                data[len(data) // 3] ^= 0x01
+            target.writestr(item, bytes(data))
+    report = verify(org, tampered)
+    certificates = next(c for c in report.checks if c.label.startswith("3 of 3 certificates"))
+    assert not certificates.ok
+    assert (
+        certificates.detail == f"{second}: The document was changed after signing: its bytes "
+        "no longer match the signature."
+    )
 
 
 def test_a_pack_within_the_limit_names_no_missing_certificates(org, five_people, tmp_path):
