@@ -305,3 +305,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # An evidence pack includes a signed certificate per subject up to this many subjects; above it,
 # certificates are produced on request per subject (rendering one takes about half a second).
 PACK_CERTIFICATE_LIMIT = env.int("PACK_CERTIFICATE_LIMIT", default=100)
+# "Verify evidence" reads uploads from outside, which may be crafted: the upload is capped, each
+# ZIP member is read only up to a cap whatever its header says, and all members together up to a
+# budget (a 1 MB ZIP inflating to 1 GiB once held a worker for 150 s). A pack of 100,000 events
+# has a records.json of about 130 MB.
+VERIFY_MAX_UPLOAD_BYTES = env.int("VERIFY_MAX_UPLOAD_BYTES", default=512 * 1024 * 1024)
+VERIFY_MAX_MEMBER_BYTES = env.int("VERIFY_MAX_MEMBER_BYTES", default=192 * 1024 * 1024)
+# manifest.json is parsed whole: a 1 GiB one took 3.7 GB. A pack's is about 150 bytes a file.
+VERIFY_MAX_MANIFEST_BYTES = env.int("VERIFY_MAX_MANIFEST_BYTES", default=32 * 1024 * 1024)
+VERIFY_MAX_INFLATED_BYTES = env.int("VERIFY_MAX_INFLATED_BYTES", default=2 * 1024 * 1024 * 1024)
+# Certificates in a pack whose signatures the page checks (about 0.03 s each); more are named.
+VERIFY_MAX_CERTIFICATES = env.int("VERIFY_MAX_CERTIFICATES", default=1000)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view
+from accounts.csvsafe import csv_safe
 from accounts.services import audit_record
 
 from . import link_views, selectors, services
@@ -229,14 +230,6 @@ def register(request):
     return render(request, "consents/register.html", {"filter": filterset, "page": page})
 
 
-def _spreadsheet_safe(value) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -273,7 +266,7 @@ def register_csv(request):
             e = s.event
             yield writer.writerow(
                 [
-                    _spreadsheet_safe(v)
+                    csv_safe(v)
                     for v in (
                         e.sequence,
                         s.subject_id,

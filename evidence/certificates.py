@@ -128,10 +128,19 @@ def _notice_record(notice: NoticeVersion) -> dict:
     }
 
 
-def _event_record(event: ConsentEvent) -> dict:
+def event_record(event: ConsentEvent) -> dict:
+    """The one machine-readable record of a ledger event, in certificates and in packs alike.
+
+    The readable fields follow ISO/IEC TS 27560; ``hashed_fields`` is exactly
+    ``ConsentEvent.canonical()``, so anyone holding the record can recompute
+    ``hash = SHA-256(prev_hash + canonical JSON of hashed_fields)`` without our code (the pack's
+    verify_chain.py does). Without it an outsider had the hash but not what it was a hash of.
+    Select ``purpose``, ``notice_version``, ``recorded_by`` and ``confirms`` with the event.
+    """
     return {
         "record_id": event.hash,
         "sequence": event.sequence,
+        "subject_id": event.subject_id,
         "purpose": {"id": event.purpose_id, "code": event.purpose.code},
         "action": event.action,
         "state": STATE.get(event.action, event.action),
@@ -167,6 +176,7 @@ def _event_record(event: ConsentEvent) -> dict:
         "confirms_sequence": event.confirms.sequence if event.confirms_id else None,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "hashed_fields": event.canonical(),
     }
 
 
@@ -230,7 +240,7 @@ def certificate_records(
         },
         "purposes": [_purpose_record(p) for p in purposes],
         "notices": [_notice_record(n) for n in notices],
-        "events": [_event_record(e) for e in events],
+        "events": [event_record(e) for e in events],
         "current_state": [
             {
                 "purpose": {"id": s.purpose_id, "code": s.purpose.code},

@@ -1,10 +1,12 @@
 """Evidence pack for an inquiry: a ZIP anyone can verify with public tools.
 
-Contents: records.csv and records.json (one row per ledger event in scope), subjects.csv (who
-the subject ids are, as held now), proofs/ (each proof file once, named by its SHA-256; a HEIC
-photo has its JPEG rendition beside it, named <its name>.jpg),
-certificates/ (a signed certificate per subject, up to PACK_CERTIFICATE_LIMIT), the signer's
-certificate, VERIFY.txt, then summary.pdf (signed PDF/A-3b holding the scope, counts, a per-subject
+Contents: records.csv and records.json (one record per ledger event in scope, with the exact
+fields its hash covers), subjects.csv (who the subject ids are, as held now), proofs/ (each proof
+file once, named by its SHA-256; a HEIC photo has its JPEG rendition beside
+it, named <its name>.jpg), certificates/ (a signed certificate per subject, up to
+PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), verify_chain.py (a
+standard-library script that recomputes the hash chain), the signer's certificate, VERIFY.txt,
+then summary.pdf (signed PDF/A-3b holding the scope, counts, who has a certificate, a per-subject
 table, the ledger verification and, embedded, the SHA-256 of every file above), and last
 manifest.json and SHA256SUMS (the format `sha256sum -c` reads) covering every other file.
 
@@ -20,6 +22,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
@@ -28,8 +31,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.csvsafe import csv_safe
 from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
 from consents.services import ledger_verify_chain
+
+VERIFIER = Path(__file__).with_name("verify_chain.py")
 
 RECORD_FIELDS = [
     "sequence",
@@ -162,193 +168,329 @@ class _HashingWriter(io.RawIOBase):
         super().close()
 
 
-def _local(value):
-    return timezone.localtime(value).isoformat() if value else ""
-
-
-def _record(event) -> dict:
+def _csv_row(record: dict) -> dict:
+    """records.csv: the canonical record (certificates.event_record), flat for a spreadsheet."""
+    notice = record["notice"] or {}
+    hashed = record["hashed_fields"]
     return {
-        "sequence": event.sequence,
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
-        "subject_id": event.subject_id,
-        "subject_hmac": event.subject_hmac,
-        "purpose_code": event.purpose.code,
-        "action": event.action,
-        "channel": event.channel,
-        "captured_at": _local(event.captured_at),
-        "recorded_at": _local(event.recorded_at),
-        "recorded_by": "data subject"
-        if event.by_subject
-        else (event.recorded_by.email if event.recorded_by else ""),
-        "by_subject": event.by_subject,
-        "given_by": event.given_by,
-        "notice_version": event.notice_version.version if event.notice_version else "",
-        "notice_language": event.notice_version.language if event.notice_version else "",
-        "notice_sha256": event.notice_sha256,
-        "proof_sha256": " ".join(d["sha256"] for d in event.proof_digests),
-        "ip_address": event.ip_address or "",
-        "user_agent": event.user_agent,
-        "confirms_sequence": event.confirms.sequence if event.confirms_id else "",
+        "sequence": record["sequence"],
+        "hash": record["hash"],
+        "prev_hash": record["prev_hash"],
+        "subject_id": record["subject_id"],
+        "subject_hmac": record["identifiers_hmac"],
+        "purpose_code": record["purpose"]["code"],
+        "action": record["action"],
+        "channel": record["collection_method"],
+        "captured_at": record["captured_at"],
+        "recorded_at": record["recorded_at"],
+        "recorded_by": record["recorded_by"],
+        "by_subject": hashed["by_subject"],
+        "given_by": record["given_by"],
+        "notice_version": notice.get("version", ""),
+        "notice_language": notice.get("language", ""),
+        "notice_sha256": hashed["notice_sha256"],
+        "proof_sha256": " ".join(p["sha256"] for p in record["proof"]),
+        "ip_address": record["ip_address"] or "",
+        "user_agent": record["user_agent"],
+        "confirms_sequence": record["confirms_sequence"] or "",
     }
-
-
-def _csv_safe(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 VERIFY_TEXT = """How to verify this evidence pack
 ================================
 
-1. Every file is listed with its SHA-256 in SHA256SUMS and manifest.json. On Linux or macOS:
-
-       sha256sum -c SHA256SUMS
-
-   Every line must say OK. A changed, missing or added byte in any file shows here.
-
-2. summary.pdf and every file in certificates/ are signed (PAdES) by {signer}.
-   Check the signatures with any PDF reader's signature panel, or with pyHanko:
-
-       pip install pyhanko-cli
-       pyhanko sign validate --pretty-print \\
-           --trust signer-certificate.pem --trust-replace summary.pdf
-
-   The result must say the signature is INTACT (and TRUSTED when the signer's certificate is
-   trusted). summary.pdf embeds the SHA-256 of every other file (attachment files.json), so the
-   signature covers the whole pack. Extract it with: pdfdetach -saveall summary.pdf
-
-3. records.csv / records.json hold one row per consent event: its sequence number in the
-   organisation's ledger, the hash of the previous event and its own hash, where
-   hash = SHA-256(prev_hash + canonical JSON of the event). The ledger was verified when this pack
-   was made: {verification}. The controller can show that these hashes still match the live
-   ledger (Constancia's "Verify evidence" page).
-
-Scope: {scope}
+Controller: {organisation}
 Generated: {generated_at}
+Scope: {scope}
+
+What this pack covers
+---------------------
+People in this pack: {people}. Consent events: {events} (all of them are in records.csv and
+records.json).
+Signed proof-of-consent certificates included: {certified} of {people} people.
+certificates.csv lists every person in the pack and the file of their certificate, or
+"not included".
+{others}
+Run each command below in the folder the pack was extracted to.
+
+1. Files
+--------
+Every file is listed with its SHA-256 in SHA256SUMS and manifest.json. On Linux:
+
+    sha256sum -c SHA256SUMS
+
+(on macOS: shasum -a 256 -c SHA256SUMS). Every line must end in ": OK". A changed, missing or
+added byte in any file shows here.
+
+2. Signatures
+-------------
+summary.pdf and every file in certificates/ are signed (PAdES) with the certificate in
+signer-certificate.pem, issued to:
+
+    {signer}
+
+Check them in any PDF reader's signature panel, or with pyHanko. Install it once (on Debian or
+Ubuntu, install the package python3-venv first):
+
+    python3 -m venv ~/pyhanko-env
+    ~/pyhanko-env/bin/pip install pyhanko-cli
+
+then check the summary:
+
+    ~/pyhanko-env/bin/pyhanko sign validate --pretty-print \\
+        --trust signer-certificate.pem --trust-replace summary.pdf
+
+The output must contain these four lines:
+
+    The signer's certificate is trusted.
+    The signature is cryptographically sound.
+    The signature covers the entire file.
+    The signature is judged VALID.
+
+A file changed after signing prints "The signature is cryptographically unsound." and "The
+signature is judged INVALID." instead. The certificates, one line each:
+
+    for f in certificates/*.pdf; do
+        printf '%s ' "$f"
+        ~/pyhanko-env/bin/pyhanko sign validate \\
+            --trust signer-certificate.pem --trust-replace "$f"
+    done
+
+Every line must contain ":INTACT:TRUSTED".
+
+summary.pdf embeds the SHA-256 of every other file (attachment files.json), so its signature
+covers the whole pack. Extract it with pdfdetach (package poppler-utils):
+
+    pdfdetach -saveall summary.pdf
+
+3. The ledger's hash chain
+--------------------------
+Each event in records.json carries the exact fields the ledger hashed (hashed_fields), the hash
+of the event before it (prev_hash) and its own hash, where
+hash = SHA-256(prev_hash + canonical JSON of hashed_fields), canonical JSON being the fields
+with keys sorted, no spaces and UTF-8 kept as is. verify_chain.py (Python 3, standard library
+only) recomputes them:
+
+    python3 verify_chain.py
+
+It must print a first line that starts with "OK:" (and exit with status 0). On a problem it
+prints "BROKEN at sequence N:" with the first broken sequence number (and exits with status 1).
+It checks the hash of every event in the pack, the link to the event before wherever both
+sequence numbers are in the pack, and the chain head below. The pack holds only the events in
+its scope: links across the gaps in the sequence numbers cannot be checked from the pack alone;
+the controller can check every event against the live ledger (Constancia's "Verify evidence"
+page, with this ZIP).
+
+The ledger was verified when this pack was made: {verification}
+Chain head then: #{head_sequence} {head_hash}
+"""
+
+OTHERS_TEXT = """The other {missing} people have no certificate in this pack: a pack includes at
+most {limit}, for the people with the lowest ids. Their events are all in records.csv and
+records.json. The controller can issue a certificate for any of them, one person at a time:
+on the person's page in Constancia ("Signed certificate (PDF)"), or on the server with
+
+    python manage.py export_certificate --org {slug} --subject <subject_id> -o certificate.pdf
 """
 
 
-def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamper=None) -> dict:
-    """Write the pack to ``path``. ``progress(done, total)`` is called as events are written."""
-    from .certificates import certificate_pdf
-    from .pdf import render_pdf
-    from .signing import certificate_for_signing, sign_pdf
+@dataclass
+class _Pack:
+    """What the section writers share while one pack is written."""
 
-    events = scope.events(organisation)
-    total = events.count()
-    if progress:
-        progress(0, total)
-    generated_at = timezone.localtime()
-    verification = ledger_verify_chain(organisation=organisation)
-    pack = HashingZip(path)
-    subjects: dict[int, dict] = {}
-    proof_shas: set[str] = set()
-    counts = {"granted": 0, "withdrawn": 0, "refused": 0}
+    organisation: object
+    scope: PackScope
+    zip: HashingZip
+    generated_at: datetime
+    verification: object
+    total: int
+    subjects: dict[int, dict] = field(default_factory=dict)
+    proof_shas: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"granted": 0, "withdrawn": 0, "refused": 0}
+    )
+    certified: list[int] = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        return len(self.subjects) - len(self.certified)
+
+    def verification_text(self) -> str:
+        result = self.verification
+        if result.ok:
+            return f"OK, {result.events_checked} events."
+        return f"BROKEN at sequence {result.broken_sequence}: {result.reason}"
+
+
+def _subjects_by_id(ids: list[int]):
+    """Every DataSubject of ``ids`` in id order, read 2,000 at a time."""
+    for start in range(0, len(ids), 2000):
+        yield from DataSubject.objects.filter(pk__in=ids[start : start + 2000]).order_by("pk")
+
+
+def _write_records(pack: _Pack, progress) -> None:
+    """records.csv and records.json: one canonical record per event (certificates.event_record)."""
+    from .certificates import event_record
 
     # A ZIP takes one member at a time: the CSV streams into it while the JSON streams to a
     # temporary file beside it, copied in afterwards. Memory stays flat whatever the scope.
     json_temp = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the with-block below)
-    with pack.open("records.csv") as csv_out:
+    with pack.zip.open("records.csv") as csv_out:
         text_csv = io.TextIOWrapper(csv_out, encoding="utf-8", newline="", write_through=True)
         writer = csv.DictWriter(text_csv, fieldnames=RECORD_FIELDS)
         writer.writeheader()
         json_temp.write(b"[\n")
         rows = (
-            events.select_related("purpose", "recorded_by", "notice_version", "confirms")
+            pack.scope.events(pack.organisation)
+            .select_related("purpose", "recorded_by", "notice_version", "confirms")
             .order_by("sequence")
             .iterator(chunk_size=2000)
         )
         for done, event in enumerate(rows, start=1):
-            record = _record(event)
-            writer.writerow({k: _csv_safe(v) for k, v in record.items()})
+            record = event_record(event)
+            writer.writerow({k: csv_safe(v) for k, v in _csv_row(record).items()})
             prefix = b",\n" if done > 1 else b""
             json_temp.write(prefix + json.dumps(record, ensure_ascii=False).encode("utf-8"))
-            counts[event.action] += 1
-            entry = subjects.setdefault(event.subject_id, {"events": 0, "purposes": set()})
+            pack.counts[event.action] += 1
+            entry = pack.subjects.setdefault(event.subject_id, {"events": 0, "purposes": set()})
             entry["events"] += 1
             entry["purposes"].add(event.purpose.code)
             for digest in event.proof_digests:
                 if digest.get("kind") == "file":
-                    proof_shas.add(digest["sha256"])
+                    pack.proof_shas.add(digest["sha256"])
             if progress and done % 2000 == 0:
-                progress(done, total)
+                progress(done, pack.total)
         json_temp.write(b"\n]\n")
         text_csv.detach()
     json_temp.seek(0)
-    with json_temp, pack.open("records.json") as out:
+    with json_temp, pack.zip.open("records.json") as out:
         for block in iter(lambda: json_temp.read(1024 * 1024), b""):
             out.write(block)
 
-    with pack.open("subjects.csv") as out:
+
+def _write_csv(pack: _Pack, name: str, header: list[str], rows) -> None:
+    with pack.zip.open(name) as out:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         writer = csv.writer(text)
-        writer.writerow(SUBJECT_FIELDS + ["events_in_scope", "purposes_in_scope"])
-        ids = sorted(subjects)
-        for start in range(0, len(ids), 2000):
-            for subject in DataSubject.objects.filter(pk__in=ids[start : start + 2000]).order_by(
-                "pk"
-            ):
-                info = subjects[subject.pk]
-                writer.writerow(
-                    [
-                        _csv_safe(v)
-                        for v in (
-                            subject.pk,
-                            subject.full_name,
-                            subject.phone.as_e164 if subject.phone else "",
-                            subject.email,
-                            subject.kind,
-                            subject.status,
-                            subject.guardian_name,
-                            info["events"],
-                            " ".join(sorted(info["purposes"])),
-                        )
-                    ]
-                )
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([csv_safe(v) for v in row])
         text.detach()
 
-    for record in ProofFile.objects.filter(organisation=organisation, sha256__in=proof_shas):
+
+def _write_subjects(pack: _Pack) -> None:
+    """subjects.csv: who the subject ids are, as held now."""
+    rows = (
+        (
+            subject.pk,
+            subject.full_name,
+            subject.phone.as_e164 if subject.phone else "",
+            subject.email,
+            subject.kind,
+            subject.status,
+            subject.guardian_name,
+            pack.subjects[subject.pk]["events"],
+            " ".join(sorted(pack.subjects[subject.pk]["purposes"])),
+        )
+        for subject in _subjects_by_id(sorted(pack.subjects))
+    )
+    header = SUBJECT_FIELDS + ["events_in_scope", "purposes_in_scope"]
+    _write_csv(pack, "subjects.csv", header, rows)
+
+
+def _write_proofs(pack: _Pack) -> None:
+    """proofs/: each proof file once, named by its SHA-256."""
+    for record in ProofFile.objects.filter(
+        organisation=pack.organisation, sha256__in=pack.proof_shas
+    ):
         name = f"proofs/{record.sha256}{record.extension}"
-        if any(m["name"] == name for m in pack.members):
+        if any(m["name"] == name for m in pack.zip.members):
             continue
-        with record.file.open("rb") as source, pack.open(name) as out:
+        with record.file.open("rb") as source, pack.zip.open(name) as out:
             for block in iter(lambda: source.read(1024 * 1024), b""):
                 out.write(block)
         if record.rendition:
             # The JPEG to look at a HEIC photo with, named after the original it was made from.
-            with record.rendition.open("rb") as source, pack.open(f"{name}.jpg") as out:
+            with record.rendition.open("rb") as source, pack.zip.open(f"{name}.jpg") as out:
                 for block in iter(lambda: source.read(1024 * 1024), b""):
                     out.write(block)
 
-    limit = settings.PACK_CERTIFICATE_LIMIT
-    certified = sorted(subjects)[:limit]
-    for subject in DataSubject.objects.filter(pk__in=certified).order_by("pk"):
-        pdf = certificate_pdf(subject=subject, timestamper=timestamper, verification=verification)
-        pack.write_bytes(f"certificates/subject-{subject.pk}.pdf", pdf)
 
-    signing = certificate_for_signing(organisation)
-    pack.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())
-    verification_text = (
-        f"OK, {verification.events_checked} events, head #{verification.head_sequence} "
-        f"{verification.head_hash}"
-        if verification.ok
-        else f"BROKEN at sequence {verification.broken_sequence}: {verification.reason}"
-    )
-    pack.write_bytes(
-        "VERIFY.txt",
-        VERIFY_TEXT.format(
-            signer=signing.subject_name,
-            verification=verification_text,
-            scope=scope.describe(),
-            generated_at=generated_at.isoformat(),
-        ).encode(),
-    )
+def _certificate_name(subject_id: int) -> str:
+    return f"certificates/subject-{subject_id}.pdf"
 
-    files_json = json.dumps(pack.members, indent=1).encode()
+
+def _write_certificates(pack: _Pack, timestamper) -> None:
+    """certificates/: a signed certificate for the first PACK_CERTIFICATE_LIMIT people (by id),
+    and certificates.csv saying who has one and who has not: a reader must never assume that a
+    pack for 301 people holds 301 certificates when it holds 100."""
+    from .certificates import certificate_pdf
+
+    pack.certified = sorted(pack.subjects)[: settings.PACK_CERTIFICATE_LIMIT]
+    for subject in _subjects_by_id(pack.certified):
+        pdf = certificate_pdf(
+            subject=subject, timestamper=timestamper, verification=pack.verification
+        )
+        pack.zip.write_bytes(_certificate_name(subject.pk), pdf)
+    certified = set(pack.certified)
+    rows = (
+        (
+            subject.pk,
+            subject.full_name,
+            _certificate_name(subject.pk) if subject.pk in certified else "not included",
+        )
+        for subject in _subjects_by_id(sorted(pack.subjects))
+    )
+    _write_csv(pack, "certificates.csv", ["subject_id", "full_name", "certificate"], rows)
+
+
+def _write_verify_text(pack: _Pack, signing) -> None:
+    """VERIFY.txt: every command it gives was run on an extracted pack (tests/evidence)."""
+    organisation, verification = pack.organisation, pack.verification
+    others = ""
+    if pack.missing:
+        others = OTHERS_TEXT.format(
+            missing=pack.missing, limit=settings.PACK_CERTIFICATE_LIMIT, slug=organisation.slug
+        )
+    text = VERIFY_TEXT.format(
+        organisation=organisation.legal_name,
+        generated_at=pack.generated_at.isoformat(),
+        scope=pack.scope.describe(),
+        people=len(pack.subjects),
+        events=pack.total,
+        certified=len(pack.certified),
+        others=others,
+        signer=signing.subject_name,
+        verification=pack.verification_text(),
+        head_sequence=verification.head_sequence,
+        head_hash=verification.head_hash,
+    )
+    pack.zip.write_bytes("VERIFY.txt", text.encode())
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10": a hundred ids stay one readable line in the PDF."""
+    parts, start = [], None
+    for index, value in enumerate(ids):
+        if start is None:
+            start = value
+        if index + 1 == len(ids) or ids[index + 1] != value + 1:
+            parts.append(str(start) if start == value else f"{start}-{value}")
+            start = None
+    return ", ".join(parts)
+
+
+def _write_summary(pack: _Pack, signing, timestamper) -> None:
+    """summary.pdf: signed PDF/A-3b with the scope, the figures, who has a certificate, the
+    ledger verification and, embedded as files.json, the SHA-256 of every file written so far."""
+    from .pdf import render_pdf
+    from .signing import sign_pdf
+
+    organisation, subjects = pack.organisation, pack.subjects
+    files_json = json.dumps(pack.zip.members, indent=1).encode()
     purposes = Purpose.objects.filter(organisation=organisation)
-    if scope.purposes:
-        purposes = purposes.filter(code__in=scope.purposes)
+    if pack.scope.purposes:
+        purposes = purposes.filter(code__in=pack.scope.purposes)
     table_limit = 2000
     table = list(
         DataSubject.objects.filter(pk__in=sorted(subjects)[:table_limit]).order_by("full_name")
@@ -361,17 +503,19 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
             "pdf/pack_summary.html",
             {
                 "organisation": organisation,
-                "scope": scope,
+                "scope": pack.scope,
                 "purposes": purposes,
-                "counts": counts,
-                "total_events": total,
+                "counts": pack.counts,
+                "total_events": pack.total,
                 "subject_count": len(subjects),
                 "table": table,
                 "table_truncated": len(subjects) > table_limit,
-                "certified": len(certified),
-                "verification": verification,
-                "generated_at": generated_at,
-                "files": pack.members,
+                "certified": len(pack.certified),
+                "certified_ids": _id_ranges(pack.certified),
+                "not_certified": pack.missing,
+                "verification": pack.verification,
+                "generated_at": pack.generated_at,
+                "files": pack.zip.members,
                 "signer": signing,
             },
         )
@@ -389,27 +533,82 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
         location=organisation.legal_name,
         timestamper=timestamper,
     )
-    pack.write_bytes("summary.pdf", summary)
+    pack.zip.write_bytes("summary.pdf", summary)
 
+
+def _write_manifest(pack: _Pack) -> dict:
+    """manifest.json, then SHA256SUMS (what ``sha256sum -c`` reads), covering every other file."""
+    organisation, verification = pack.organisation, pack.verification
     manifest = {
         "format": "constancia-evidence-pack/1",
         "organisation": {"name": organisation.legal_name, "tax_id": organisation.tax_id},
-        "generated_at": generated_at.isoformat(),
-        "scope": scope.to_parameters(),
-        "events": total,
-        "subjects": len(subjects),
+        "generated_at": pack.generated_at.isoformat(),
+        "scope": pack.scope.to_parameters(),
+        "events": pack.total,
+        "subjects": len(pack.subjects),
+        "certificates": {
+            "people": len(pack.subjects),
+            "with_certificate": len(pack.certified),
+            "without_certificate": pack.missing,
+            "limit": settings.PACK_CERTIFICATE_LIMIT,
+            "subject_ids": pack.certified,
+            "index": "certificates.csv",
+            "others": "Not in this pack: the controller issues them one person at a time "
+            "(the person's page in Constancia, or manage.py export_certificate)."
+            if pack.missing
+            else "",
+        },
         "ledger": {
             "ok": verification.ok,
             "events_checked": verification.events_checked,
             "head_sequence": verification.head_sequence,
             "head_hash": verification.head_hash,
         },
-        "files": list(pack.members),
+        "chain_verifier": {
+            "file": "verify_chain.py",
+            "command": "python3 verify_chain.py",
+            "hash": "sha256(prev_hash + canonical JSON of hashed_fields)",
+            "checks": "the hash of every event in records.json; prev_hash against the hash of "
+            "the event before, wherever both sequence numbers are in the pack; the chain head",
+        },
+        "files": list(pack.zip.members),
     }
-    pack.write_bytes("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode())
-    sums = "".join(f"{m['sha256']}  {m['name']}\n" for m in pack.members)
-    pack.zip.writestr("SHA256SUMS", sums)
-    pack.close()
+    pack.zip.write_bytes(
+        "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+    )
+    sums = "".join(f"{m['sha256']}  {m['name']}\n" for m in pack.zip.members)
+    pack.zip.zip.writestr("SHA256SUMS", sums)
+    return manifest
+
+
+def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamper=None) -> dict:
+    """Write the pack to ``path``; each section writer adds its files in the order a reader
+    checks them. ``progress(done, total)`` is called as events are written."""
+    from .signing import certificate_for_signing
+
+    total = scope.events(organisation).count()
+    if progress:
+        progress(0, total)
+    pack = _Pack(
+        organisation=organisation,
+        scope=scope,
+        zip=HashingZip(path),
+        generated_at=timezone.localtime(),
+        # Verified once, before any event is read, and handed to every certificate.
+        verification=ledger_verify_chain(organisation=organisation),
+        total=total,
+    )
+    _write_records(pack, progress)
+    _write_subjects(pack)
+    _write_proofs(pack)
+    _write_certificates(pack, timestamper)
+    pack.zip.write_bytes("verify_chain.py", VERIFIER.read_bytes())
+    signing = certificate_for_signing(organisation)
+    pack.zip.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())
+    _write_verify_text(pack, signing)
+    _write_summary(pack, signing, timestamper)
+    manifest = _write_manifest(pack)
+    pack.zip.close()
     if progress:
         progress(total, total)
     return manifest

@@ -84,7 +84,11 @@ def verify(request):
             object_repr=_("Verified %(file)s: %(result)s")
             % {"file": uploaded.name, "result": "OK" if report.ok else "FAILED"},
         )
-    return render(request, "evidence/verify.html", {"form": form, "report": report})
+    return render(
+        request,
+        "evidence/verify.html",
+        {"form": form, "report": report, "max_upload": settings.VERIFY_MAX_UPLOAD_BYTES},
+    )
 
 
 @org_view("manage_organisation")

@@ -217,6 +217,9 @@ def test_a_certificate_with_one_changed_byte_fails_verification(org, register, t
     data[position + 1] ^= 0x01
     report = verify_upload(organisation=org, uploaded=SimpleUploadedFile("c.pdf", bytes(data)))
     assert not report.ok
+    details = " ".join(c.detail for c in report.checks if not c.ok)
+    assert "The document was changed after signing" in details
+    assert "not one of ours" not in details  # a changed file is not a stranger's signature
 
 
 def test_files_past_their_retention_expire_but_the_job_stays(org, register, dpo):

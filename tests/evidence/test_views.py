@@ -71,7 +71,9 @@ def test_the_dpo_asks_for_a_certificate_and_downloads_it_once_done(
         url("verify", org), {"file": SimpleUploadedFile("c.pdf", bytes(tampered))}
     )
     assert not refused.context["report"].ok
-    assert "Verification failed" in refused.content.decode()
+    page = refused.content.decode()
+    assert "Verification failed" in page and "changed after signing" in page
+    assert "not one of ours" not in page
 
 
 def test_a_running_job_row_polls_and_a_finished_one_stops(client_for, org, auditor):
