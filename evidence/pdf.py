@@ -119,15 +119,26 @@ def font_face_css() -> str:
 
 
 @functools.cache
-def covered_characters() -> frozenset[int]:
-    """Every code point some vendored font has a glyph for."""
+def _cmap(filename: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
-    covered = set()
-    for path in FONT_FILES:
-        with TTFont(path, lazy=True) as font:
-            covered.update(font.getBestCmap())
-    return frozenset(covered)
+    with TTFont(FONT_DIR / filename, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+@functools.cache
+def covered_characters() -> frozenset[int]:
+    """Every code point some vendored font has a glyph for."""
+    return frozenset().union(*(_cmap(filename) for _, filename, _ in FONT_FACES))
+
+
+@functools.cache
+def _emoji_only_characters() -> frozenset[int]:
+    """Code points only the emoji font draws."""
+    others = frozenset().union(
+        *(_cmap(filename) for family, filename, _ in FONT_FACES if family != "Constancia Emoji")
+    )
+    return _cmap("ConstanciaEmoji-Regular.ttf") - others
 
 
 def textual_fallback(character: str) -> str:
@@ -189,6 +200,47 @@ def isolate_numbers(text: str) -> str:
     return _NUMBER_RUN.sub(isolate, text)
 
 
+# Joiners, presentation selectors, keycap, skin tones and tags continue an emoji sequence.
+_EMOJI_CONTINUATION = re.compile(
+    "[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]"
+)
+_TEXT_AND_TAGS = re.compile(
+    r"(<(?:style|title|script)\b.*?</(?:style|title|script)>|<[^>]*>)", re.S | re.I
+)
+
+
+def mark_emoji(html: str) -> str:
+    """``html`` with each run of emoji in text wrapped in <span lang="und-Zsye">.
+
+    Pango gives an emoji run the language of its element, and fontconfig ranks language support
+    above the order of a family list: in a Spanish paragraph a host font that speaks Spanish
+    and has a "😊" (DejaVu Sans does) beat the vendored emoji font, which speaks no language.
+    Marked as emoji (BCP 47 "und-Zsye"), the run goes to the vendored font.
+    """
+    emoji = _emoji_only_characters()
+
+    def mark(text: str) -> str:
+        out, run = [], []
+        for character in text:
+            if ord(character) in emoji or (run and _EMOJI_CONTINUATION.match(character)):
+                run.append(character)
+                continue
+            if run:
+                out.append(f'<span lang="und-Zsye">{"".join(run)}</span>')
+                run = []
+            out.append(character)
+        if run:
+            out.append(f'<span lang="und-Zsye">{"".join(run)}</span>')
+        return "".join(out)
+
+    parts = _TEXT_AND_TAGS.split(html)
+    # Even indexes are text between tags; odd ones the tags (and style/title/script blocks).
+    return "".join(
+        mark(part) if index % 2 == 0 and not part.isascii() else part
+        for index, part in enumerate(parts)
+    )
+
+
 def data_url(content: bytes, content_type: str) -> str:
     return f"data:{content_type};base64,{base64.b64encode(content).decode('ascii')}"
 
@@ -207,7 +259,8 @@ def render_pdf(
 
     ``base_url`` resolves relative links (None: relative links resolve to nothing). The
     stylesheet static/pdf/evidence.css is always applied, with the vendored fonts (the stack for
-    ``language`` on html); characters they cannot draw are replaced (cover_text).
+    ``language`` on html); characters they cannot draw are replaced (cover_text) and emoji are
+    marked as such (mark_emoji).
     """
     from weasyprint import CSS, HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
@@ -220,7 +273,8 @@ def render_pdf(
         stylesheets.append(CSS(filename=path, url_fetcher=fetcher, font_config=font_config))
     # Margin boxes (page numbers, running header) do not inherit body fonts: set it on html.
     stylesheets.append(CSS(string=f"html {{ font-family: {font_family(language)}; }}"))
-    document = HTML(string=cover_text(html), base_url=base_url, url_fetcher=fetcher).render(
+    html = mark_emoji(cover_text(html))
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=stylesheets, font_config=font_config
     )
     document.metadata.title = title

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -87,7 +88,9 @@ def _visual_lines(pdf: bytes, tmp_path) -> list[str]:
     """Each printed line as its words read from left to right on the page, glyph by glyph.
 
     pdftotext's plain output rebuilds the logical order of right-to-left lines and leaves the
-    brackets mirrored ("(6(1)(a"); the positions of the glyphs say what a reader sees.
+    brackets mirrored ("(6(1)(a"); the positions of the glyphs say what a reader sees. Which
+    bracket a glyph is cannot be told (a mirrored "(" is drawn with the glyph of ")", and the
+    PDF maps each glyph back to the character it was first drawn for): brackets come out as "|".
     """
     path = tmp_path / "doc.pdf"
     path.write_bytes(pdf)
@@ -101,8 +104,13 @@ def _visual_lines(pdf: bytes, tmp_path) -> list[str]:
     for line in re.findall(r"<line .*?</line>", layout, flags=re.S):
         words = re.findall(r'<word xMin="([\d.]+)"[^>]*>(.*?)</word>', line)
         ordered = sorted(words, key=lambda word: float(word[0]))
-        lines.append(html.unescape(" ".join(text for _, text in ordered)))
+        text = html.unescape(" ".join(text for _, text in ordered))
+        lines.append(text.translate({ord("("): "|", ord(")"): "|"}))
     return lines
+
+
+# "6(1)(a)" as drawn left to right; reversed it is "|a||1|6".
+ARTICLE_DRAWN = "6|1||a|"
 
 
 def _embedded_base_fonts(pdf: bytes) -> set[str]:
@@ -213,7 +221,7 @@ def test_the_arabic_certificate_keeps_phone_version_and_article_in_order(
     # "الإصدار 2025-09" and "(المادة 6(1)(a))": without isolates they print "09-2025", "(a)(1)6".
     assert any("2025-09" in line for line in lines)
     assert not any("09-2025" in line for line in lines)
-    assert any("6(1)(a)" in line for line in lines), [line for line in lines if "(1)" in line]
+    assert any(ARTICLE_DRAWN in line for line in lines), [line for line in lines if "1|" in line]
 
 
 @pytest.mark.parametrize(
@@ -231,3 +239,59 @@ def test_a_left_to_right_certificate_keeps_the_phone_of_an_arabic_name_in_order(
     assert "2025-09" in text
     # The legal-basis column is narrow: the label may wrap.
     assert re.sub(r"\s+", "", article) in re.sub(r"\s+", "", text)
+
+
+RENDER_SCRIPT = """
+import sys, django
+django.setup()
+from evidence.pdf import render_pdf
+html = sys.stdin.read()
+sys.stdout.buffer.write(
+    render_pdf(html=html, base_url=None, attachments=[], title="t", language=sys.argv[1])
+)
+"""
+SAMPLE_HTML = f"""<html lang="{{lang}}" dir="{{dir}}"><body>
+<h1>Prueba del consentimiento: José Ñúñez · {ARABIC_NAME}</h1>
+<p>{QUOTE} <span class="mono">\u2066{PHONE}\u2069 e3b0c44298fc1c149afbf4c8996fb924</span></p>
+<p>中村 ✓ ★ ½ € «citado» — “fin”</p></body></html>"""
+
+
+def _render_with_fontconfig(tmp_path, name: str, font_dirs: list[str], language: str) -> bytes:
+    """Render SAMPLE_HTML in a fresh process whose fontconfig sees only ``font_dirs``."""
+    cache = tmp_path / f"cache-{name}"
+    dirs = "".join(f"<dir>{d}</dir>" for d in font_dirs)
+    config = tmp_path / f"fonts-{name}.conf"
+    config.write_text(f"<fontconfig>{dirs}<cachedir>{cache}</cachedir></fontconfig>")
+    env = {**os.environ, "FONTCONFIG_FILE": str(config)}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    html = SAMPLE_HTML.format(lang=language, dir="rtl" if language == "ar" else "ltr")
+    return subprocess.run(
+        [sys.executable, "-c", RENDER_SCRIPT, language],
+        input=html.encode(),
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    ).stdout
+
+
+def _pages_as_png(pdf: bytes, tmp_path, name: str) -> list[bytes]:
+    (tmp_path / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+        check=True,
+    )
+    return [page.read_bytes() for page in sorted(tmp_path.glob(f"{name}-*.png"))]
+
+
+@pytest.mark.parametrize("language", ["es", "ar"])
+def test_the_pages_are_the_same_with_no_host_fonts_and_with_every_host_font(tmp_path, language):
+    # Every font directory the host has (DejaVu at least, Noto on many machines) against none.
+    bare = _render_with_fontconfig(tmp_path, "bare", [], language)
+    full = _render_with_fontconfig(
+        tmp_path, "full", ["/usr/share/fonts", "/usr/local/share/fonts"], language
+    )
+
+    assert _embedded_base_fonts(bare) == _embedded_base_fonts(full) <= VENDORED_BASE_FONTS
+    assert _pages_as_png(bare, tmp_path, "bare") == _pages_as_png(full, tmp_path, "full")
