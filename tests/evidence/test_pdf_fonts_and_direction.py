@@ -295,3 +295,32 @@ def test_the_pages_are_the_same_with_no_host_fonts_and_with_every_host_font(tmp_
 
     assert _embedded_base_fonts(bare) == _embedded_base_fonts(full) <= VENDORED_BASE_FONTS
     assert _pages_as_png(bare, tmp_path, "bare") == _pages_as_png(full, tmp_path, "full")
+
+
+@pytest.mark.parametrize(
+    ("label", "isolated"),
+    [
+        ("الموافقة (المادة 6(1)(a))", "الموافقة (المادة \u20666(1)(a)\u2069)"),
+        ("الإصدار 2025-09.", "الإصدار \u20662025-09\u2069."),
+        ("ليلى +34 600 12 34 56", "ليلى \u2066+34 600 12 34 56\u2069"),
+        ("الحدث #3", "الحدث \u2066#3\u2069"),
+        ("Consent (Art. 6(1)(a))", "\u2066Consent (Art. 6(1)(a))\u2069"),
+    ],
+)
+def test_codes_with_digits_are_isolated_left_to_right(label, isolated):
+    assert evidence_pdf.isolate_numbers(label) == isolated
+
+
+def test_words_without_digits_are_left_alone():
+    assert evidence_pdf.isolate_numbers("عروض (marketing)") == "عروض (marketing)"
+
+
+def test_emoji_runs_in_text_are_marked_and_attributes_are_not():
+    html = '<p title="😊">Sí 👍🏽 y 👨\u200d👩\u200d👧</p><title>a 😊</title>'
+
+    marked = evidence_pdf.mark_emoji(html)
+
+    assert marked == (
+        '<p title="😊">Sí <span lang="und-Zsye">👍🏽</span> y '
+        '<span lang="und-Zsye">👨\u200d👩\u200d👧</span></p><title>a 😊</title>'
+    )
