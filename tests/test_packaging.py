@@ -14,7 +14,15 @@ from pathlib import Path
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-APP_PACKAGES = ["config", "accounts", "consents", "groups", "evidence", "processing", "rights_requests"]
+APP_PACKAGES = [
+    "config",
+    "accounts",
+    "consents",
+    "groups",
+    "evidence",
+    "processing",
+    "rights_requests",
+]
 
 
 def _normalise(name: str) -> str:
@@ -47,9 +55,7 @@ def _imported_modules() -> dict[str, set[str]]:
                 else:
                     continue
                 for name in names:
-                    found.setdefault(name.split(".")[0], set()).add(
-                        str(path.relative_to(BASE_DIR))
-                    )
+                    found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(BASE_DIR)))
     # Modules named only as strings in settings are imported at start-up all the same.
     dotted = [
         *settings.INSTALLED_APPS,
@@ -91,4 +97,3 @@ def test_the_walk_sees_the_imports_it_must_check():
     for module in ("django", "pypdf", "cryptography", "asn1crypto", "PIL", "phonenumbers"):
         assert module in modules
     assert "evidence/verification.py" in modules["pypdf"]
-
