@@ -90,6 +90,8 @@ TEMPLATES = [
                 "accounts.context_processors.organisation",
                 "groups.context_processors.pending_policy",
             ],
+            # {% load direction %}: keeps phone numbers, versions, references left-to-right.
+            "libraries": {"direction": "config.direction"},
         },
     },
 ]
@@ -146,6 +148,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Unambiguous dates in every language ("2 Dec 2026", never "12/02/2026"): config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Madrid")
 USE_I18N = True
 USE_TZ = True
