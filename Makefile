@@ -82,7 +82,7 @@ beat: $(VENV)/.installed | var
 
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages --locale=es --locale=ar --ignore=.venv --ignore=var --ignore=tests --ignore=bench
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
