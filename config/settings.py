@@ -10,6 +10,7 @@ on error pages). The demo (`make run`) shows the app's own 404 and 500 pages, as
 them; a developer who wants the debug pages sets DEBUG_PAGES=true, which production never honours.
 """
 
+from contextlib import suppress
 from pathlib import Path
 
 import environ
@@ -103,8 +104,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         # SQLite creates the file but not its folder: a fresh clone has no var/, and a bare
-        # `manage.py migrate` would fail with "unable to open database file".
-        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # `manage.py migrate` would fail with "unable to open database file". A folder that cannot
+        # be created (read-only image) is left to SQLite to report, and only if it is used.
+        with suppress(OSError):
+            Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Several processes (web, eager tasks, management commands) share one file: wait for the lock
     # instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -160,7 +163,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 if "MEDIA_ROOT" not in env.ENVIRON:
     # The embedded default, like the database above: ready on a fresh clone.
-    MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+    with suppress(OSError):
+        MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 # Media is never served from a public URL: files are streamed by views that check membership.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
