@@ -92,7 +92,8 @@ def _env_without_overrides(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "MEDIA_ROOT", "STATIC_ROOT", "DEBUG", "DEBUG_PAGES")
+        if key
+        not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "STATIC_ROOT", "DEBUG", "DEBUG_PAGES")
         and not key.startswith("DJANGO_")
     }
     return env | extra
