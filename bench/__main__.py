@@ -13,14 +13,24 @@ USAGE_DATABASE = (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(org: str) -> argparse.ArgumentParser:
+    """The options every sub-command takes, with its own default organisation.
+
+    A fresh parent per default: sub-parsers share their parents' action objects, so a
+    `set_defaults(org=...)` on one sub-command would change the default of all of them.
+    """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--org", default="bench", help="the organisation's slug (default bench)")
+    common.add_argument("--org", default=org, help=f"the organisation's slug (default {org})")
     common.add_argument(
         "--any-database",
         action="store_true",
         help="allow a database whose name does not contain 'bench' (it will be written to)",
     )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common("bench")
     sizes = argparse.ArgumentParser(add_help=False)
     sizes.add_argument("--subjects", type=int, default=None, help="default 200000")
     sizes.add_argument("--events", type=int, default=None, help="default 1000000")
@@ -51,10 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("all", parents=[common, sizes, measure], help="seed, then run (default)")
     pack = commands.add_parser(
         "pack",
-        parents=[common],
+        parents=[_common("bench-pack")],
         help="seed org bench-pack, export its whole evidence pack in a child process, check it",
     )
-    pack.set_defaults(org="bench-pack")
     pack.add_argument("--subjects", type=int, default=10_000, help="default 10000")
     pack.add_argument("--events", type=int, default=100_000, help="default 100000")
     pack.add_argument(

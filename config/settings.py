@@ -1,10 +1,16 @@
 """Constancia settings: one module, driven by environment variables (see README, "Configuration").
 
 The embedded default (no variables set) is a development setup: SQLite under var/, Celery tasks
-run eagerly in-process, e-mail printed to the console. Production sets DEBUG=false, SECRET_KEY,
-ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+run eagerly in-process, e-mail printed to the console, static files served from static/. Production
+sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+
+Two switches, on purpose: the environment variable DEBUG chooses development mode (the defaults
+above, no HTTPS-only cookies), DEBUG_PAGES chooses Django's own DEBUG (tracebacks and the URL list
+on error pages). The demo (`make run`) shows the app's own 404 and 500 pages, as a user would see
+them; a developer who wants the debug pages sets DEBUG_PAGES=true, which production never honours.
 """
 
+from contextlib import suppress
 from pathlib import Path
 
 import environ
@@ -12,12 +18,15 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
-if DEBUG:
+# Local data of the embedded default: the SQLite database, media, collected static files.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+
+DEVELOPMENT = env.bool("DEBUG", default=True)
+DEBUG = DEVELOPMENT and env.bool("DEBUG_PAGES", default=False)
+if DEVELOPMENT:
     # Only ever used on a developer's machine: production must set its own (no default there).
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdefghij")
 else:
@@ -83,6 +92,8 @@ TEMPLATES = [
                 "accounts.context_processors.organisation",
                 "groups.context_processors.pending_policy",
             ],
+            # {% load direction %}: keeps phone numbers, versions, references left-to-right.
+            "libraries": {"direction": "config.direction"},
         },
     },
 ]
@@ -92,6 +103,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        # SQLite creates the file but not its folder: a fresh clone has no var/, and a bare
+        # `manage.py migrate` would fail with "unable to open database file". A folder that cannot
+        # be created (read-only image) is left to SQLite to report, and only if it is used.
+        with suppress(OSError):
+            Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Several processes (web, eager tasks, management commands) share one file: wait for the lock
     # instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -135,6 +152,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Unambiguous dates in every language ("2 Dec 2026", never "12/02/2026"): config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Madrid")
 USE_I18N = True
 USE_TZ = True
@@ -143,6 +162,10 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+if "MEDIA_ROOT" not in env.ENVIRON:
+    # The embedded default, like the database above: ready on a fresh clone.
+    with suppress(OSError):
+        MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 # Media is never served from a public URL: files are streamed by views that check membership.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
@@ -150,11 +173,16 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEVELOPMENT
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+
+# Development mode serves static/ as it is (whitenoise, also under runserver, whatever DEBUG_PAGES
+# says), picking up edits without collectstatic; production serves the collected, hashed files.
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -203,18 +231,18 @@ CACHES = {
     )
 }
 
-# Security headers. Production (DEBUG off) gets secure cookies, HSTS and HTTPS redirects.
+# Security headers. Production (DEBUG=false) gets secure cookies, HSTS and HTTPS redirects.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEVELOPMENT)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEVELOPMENT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEVELOPMENT else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEVELOPMENT)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEVELOPMENT)
 if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -258,7 +286,7 @@ if TRUSTED_PROXY_COUNT:
 # Consent ledger. The HMAC key turns a subject's identifiers into an unreadable fingerprint in the
 # ledger (invariant 3). Keep it secret and never change it: old fingerprints could no longer be
 # checked. Production must set it; development derives one from SECRET_KEY.
-if DEBUG:
+if DEVELOPMENT:
     LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY", default="dev-ledger-key:" + SECRET_KEY)
 else:
     LEDGER_HMAC_KEY = env("LEDGER_HMAC_KEY")
@@ -286,7 +314,7 @@ DASHBOARD_PANELS = ["consents.dashboard.panel", "groups.dashboard.checklist"]
 # Evidence. The key that encrypts each organisation's signing certificate (PKCS#12) and its
 # password at rest; production must set it. TSA_URL: an RFC 3161 timestamp authority; when set,
 # signatures are PAdES B-T (trusted time), otherwise B-B.
-if DEBUG:
+if DEVELOPMENT:
     EVIDENCE_ENCRYPTION_KEY = env("EVIDENCE_ENCRYPTION_KEY", default="dev-evidence:" + SECRET_KEY)
 else:
     EVIDENCE_ENCRYPTION_KEY = env("EVIDENCE_ENCRYPTION_KEY")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from consents import services
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
 from evidence.packs import PackScope, build_pack
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
@@ -30,10 +31,12 @@ def arabic_pack(org, staff, tmp_path):
     subject = DataSubjectFactory(organisation=org, full_name="ليلى بن علي", phone="+34600123456")
     services.consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[services.Decision(purpose, Action.GRANTED, notice)],
-        channel=Channel.WHATSAPP,
-        recorded_by=staff,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+            recorded_by=staff,
+        ),
     )
     path = tmp_path / "pack.zip"
     build_pack(organisation=org, scope=PackScope(), path=path)

@@ -17,8 +17,9 @@ import pikepdf
 import pypdf
 import pytest
 
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
-from consents.services import Decision, consent_record, proof_create
+from consents.services import consent_record, proof_create
 from evidence import pdf as evidence_pdf
 from evidence.certificates import certificate_pdf
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
@@ -53,11 +54,13 @@ def _arabic_subject(org, dpo):
     proof = proof_create(organisation=org, subject=subject, quote=QUOTE, files=[], created_by=dpo)
     consent_record(
         organisation=org,
-        subject=subject,
-        decisions=[Decision(purpose=purpose, action=Action.GRANTED, notice=notice)],
-        channel=Channel.WHATSAPP,
-        recorded_by=dpo,
-        proof=proof,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purpose=purpose, action=Action.GRANTED, notice=notice)],
+            channel=Channel.WHATSAPP,
+            recorded_by=dpo,
+            proof=proof,
+        ),
     )
     return subject
 
