@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view
+from accounts.models import AuditEntry
 from accounts.services import audit_record
-from consents.models import DataSubject
+from consents.models import ConsentEvent, DataSubject
 
 from . import jobs, verification
 from .forms import CertificateForm, CertificateUploadForm, PackForm, VerifyForm
@@ -65,8 +66,8 @@ def export_download(request, pk):
         organisation=request.organisation,
         user=request.user,
         request=request,
-        register="exportjob",
-        action="downloaded",
+        register=ExportJob,
+        action=AuditEntry.Action.DOWNLOADED,
         object_id=job.pk,
         object_repr=f"{job.result_name} ({job.result_sha256[:12]}…)",
     )
@@ -104,14 +105,16 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         report = verification.verify_upload(organisation=request.organisation, uploaded=uploaded)
+        # What was checked is the evidence against the live ledger: on record as a verification
+        # of consent events, not as an export nobody made.
         audit_record(
             organisation=request.organisation,
             user=request.user,
             request=request,
-            register="exportjob",
-            action="recorded",
-            object_repr=_("Verified %(file)s: %(result)s")
-            % {"file": uploaded.name, "result": "OK" if report.ok else "FAILED"},
+            register=ConsentEvent,
+            action=AuditEntry.Action.VERIFIED,
+            object_repr=f"{uploaded.name}: {'OK' if report.ok else 'FAILED'}",
+            details=[{"field": "result", "old": "", "new": "OK" if report.ok else "FAILED"}],
         )
     return render(request, "evidence/verify.html", {"form": form, "report": report})
 
@@ -125,7 +128,9 @@ def signing_certificate(request):
     if request.method == "POST":
         try:
             if "generate" in request.POST:
-                signing.certificate_generate_self_signed(organisation=org, created_by=request.user)
+                signing.certificate_generate_self_signed(
+                    organisation=org, created_by=request.user, request=request
+                )
             elif form.is_valid():
                 upload = form.cleaned_data["pkcs12"]
                 if upload.size > settings.PROOF_MAX_BYTES:
@@ -135,6 +140,7 @@ def signing_certificate(request):
                     pkcs12_data=upload.read(),
                     password=form.cleaned_data["password"],
                     uploaded_by=request.user,
+                    request=request,
                 )
             else:
                 raise ValidationError(_("Choose a certificate file."))
