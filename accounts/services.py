@@ -1,5 +1,7 @@
 """Writes on organisations and memberships that must keep an invariant."""
 
+from datetime import timedelta
+
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -11,7 +13,15 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from .models import AuditEntry, FrozenOnPublish, Invitation, Membership, Organisation, User
+from .models import (
+    INVITATION_VALID_DAYS,
+    AuditEntry,
+    FrozenOnPublish,
+    Invitation,
+    Membership,
+    Organisation,
+    User,
+)
 from .request_info import client_ip
 from .roles import Role
 
@@ -139,8 +149,15 @@ def _invitation_create(
         organisation=organisation, user=user, status=Invitation.Status.PENDING
     ).exists():
         raise ValidationError(already % {"email": email})
+    now = timezone.now()
     invitation = Invitation(
-        organisation=organisation, user=user, email=email, role=role, invited_by=invited_by
+        organisation=organisation,
+        user=user,
+        email=email,
+        role=role,
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_VALID_DAYS),
     )
     invitation.full_clean()
     try:
