@@ -60,6 +60,13 @@ def test_the_dpo_asks_for_a_certificate_and_downloads_it_once_done(
     )
     assert not refused.context["report"].ok
     assert "Verification failed" in refused.content.decode()
+    # Verifying is on record as what it is, not as an export nobody made (structure issue).
+    verifications = AuditEntry.objects.filter(action=AuditEntry.Action.VERIFIED).order_by("pk")
+    assert [(e.register, e.object_repr, e.user) for e in verifications] == [
+        ("consentevent", "c.pdf: OK", dpo),
+        ("consentevent", "c.pdf: FAILED", dpo),
+    ]
+    assert not AuditEntry.objects.filter(register="exportjob", action="recorded").exists()
 
 
 def test_a_running_job_row_polls_and_a_finished_one_stops(client_for, org, auditor):
