@@ -109,7 +109,7 @@ def membership_invite(
     context = {
         "organisation": organisation,
         "invited_by": invited_by,
-        "role": membership.get_role_display(),
+        "role": Role(role).label,  # lazy: rendered in the organisation's language
         "new_user": True,
         "link": set_password_url(user=user, base_url=base_url),
     }
@@ -180,7 +180,7 @@ def _invitation_create(
     context = {
         "organisation": organisation,
         "invited_by": invited_by,
-        "role": invitation.get_role_display(),
+        "role": Role(role).label,  # lazy: rendered in the organisation's language
         "expires_at": invitation.expires_at,
         "link": base + reverse("accounts:invitation", kwargs={"token": invitation.token}),
         # An account made by another organisation's invite may still have no password.

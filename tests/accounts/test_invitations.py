@@ -71,6 +71,8 @@ def test_adding_an_existing_account_creates_a_pending_invitation_and_no_membersh
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ana@other.example"]
     assert _invitation_link(mail.outbox[0]) == f"/invitations/{invitation.token}/"
+    # Written in the organisation's language, role included ("dpo" in Spanish).
+    assert "como Delegado de protección de datos." in mail.outbox[0].body
 
 
 def test_the_invited_person_sees_a_banner_after_login_and_the_invitation_in_their_list(
