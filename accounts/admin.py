@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEntry, Membership, Organisation, User
+from .models import AuditEntry, Invitation, Membership, Organisation, User
 
 
 @admin.register(User)
@@ -60,3 +60,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "organisation", "user", "action", "register", "object_repr", "ip_address"]
     list_filter = ["action", "register", "organisation"]
     date_hierarchy = "at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    # Offers and their answers are on record; they change only through accounts.services.
+    list_display = ["email", "organisation", "role", "status", "created_at", "expires_at"]
+    list_filter = ["status", "organisation"]
+    search_fields = ["email"]

@@ -1,7 +1,10 @@
+import datetime
 import functools
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -172,6 +175,136 @@ class Membership(models.Model):
         return role_can(self.role, permission)
 
 
+INVITATION_VALID_DAYS = 14
+
+
+def new_invitation_token() -> str:
+    # 32 random bytes: the link in the e-mail must not be found by guessing.
+    return secrets.token_urlsafe(32)
+
+
+def default_invitation_expiry():
+    return timezone.now() + datetime.timedelta(days=INVITATION_VALID_DAYS)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Not yet answered, not withdrawn and not expired: the ones a person can still accept."""
+        return self.filter(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An offer of membership to a person who already has an account (ARCHITECTURE invariant 1).
+
+    Until the person accepts, no Membership exists: the inviting organisation sees only the
+    e-mail address it typed, never the account's name, and gets no access to anything of theirs.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        REVOKED = "revoked", _("withdrawn")
+        EXPIRED = "expired", _("expired")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("invited person"),
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("invited"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), default=default_invitation_expiry)
+    token = models.CharField(
+        max_length=64, unique=True, default=new_invitation_token, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open offer per person and organisation: a second would be a second way in.
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_user_and_org",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_is_known"
+            ),
+        ]
+
+    def __str__(self):
+        # The address only: the inviting organisation must not learn the account's name.
+        return f"{self.email} → {self.organisation}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING and not self.is_expired
+
+
+class FrozenOnPublish(models.Model):
+    """A text people are shown and must read the same forever once published (invariant 4).
+
+    Consent notices and the WhatsApp usage policy share it. Publishing sets ``sha256`` and
+    ``published_at`` once (``accounts.services.version_publish``); after that the model refuses
+    changes here in ``clean()`` and the database refuses them too (consents/db_guards.py).
+    """
+
+    sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    # What a person is told when trying to change or republish one; each kind names itself.
+    frozen_message = _("A published version cannot be changed. Draft a new version instead.")
+    already_published_message = _("This version is already published.")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def content_digest(self) -> str:
+        """SHA-256 of exactly what people read; each kind says what that is."""
+        raise NotImplementedError
+
+    def clean(self):
+        if self.pk and self.is_published:
+            raise ValidationError(self.frozen_message)
+
+
 class AuditEntry(models.Model):
     """One line of the organisation's activity feed: who did what to which register, from where.
 
@@ -187,6 +320,12 @@ class AuditEntry(models.Model):
         DOWNLOADED = "downloaded", _("downloaded")
         EXPORTED = "exported", _("exported")
         RECORDED = "recorded", _("recorded")
+        VERIFIED = "verified", _("verified")
+        PUBLISHED = "published", _("published")
+        INVITED = "invited", _("invited")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        REVOKED = "revoked", _("revoked")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="audit_entries", null=True
@@ -227,9 +366,14 @@ class AuditEntry(models.Model):
         return register_label(self.register)
 
 
+# Registers whose model was renamed or moved: older audit entries keep the name they were
+# written with (the trail is never rewritten), and are shown under the model's name today.
+FORMER_REGISTERS = {"exportjob": "job"}
+
+
 def register_label(model_name: str) -> str:
     """Human name of a register from its model name ("datasubject" -> "Data subjects")."""
-    model = _models_by_name().get(model_name)
+    model = _models_by_name().get(FORMER_REGISTERS.get(model_name, model_name))
     return str(model._meta.verbose_name_plural).capitalize() if model else model_name
 
 

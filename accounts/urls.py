@@ -42,10 +42,18 @@ urlpatterns = [
     ),
     path("password/set/done/", views.password_reset_complete, name="password_reset_complete"),
     path("organisations/", views.organisation_list, name="organisations"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("invitations/<str:token>/accept/", views.invitation_accept, name="invitation_accept"),
+    path("invitations/<str:token>/decline/", views.invitation_decline, name="invitation_decline"),
     path("o/<slug:org_slug>/", views.dashboard, name="dashboard"),
     path("o/<slug:org_slug>/organisation/", views.organisation_edit, name="organisation_edit"),
     path("o/<slug:org_slug>/members/", views.member_list, name="members"),
     path("o/<slug:org_slug>/members/<int:pk>/role/", views.member_role, name="member_role"),
     path("o/<slug:org_slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "o/<slug:org_slug>/members/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("o/<slug:org_slug>/activity/", views.activity, name="activity"),
 ]

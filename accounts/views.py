@@ -16,7 +16,7 @@ from .access import SESSION_KEY, get_for_org_or_404, org_view
 from .dashboard import dashboard_panels
 from .filters import AuditEntryFilter
 from .forms import MemberInviteForm, OrganisationForm, RoleForm
-from .models import AuditEntry, Membership
+from .models import AuditEntry, Invitation, Membership
 from .roles import Role
 
 
@@ -38,7 +38,54 @@ def organisation_list(request):
     memberships = request.user.memberships.select_related("organisation").order_by(
         "organisation__legal_name"
     )
-    return render(request, "accounts/organisation_list.html", {"memberships": memberships})
+    invitations = (
+        Invitation.objects.pending()
+        .filter(user=request.user)
+        .select_related("organisation", "invited_by")
+    )
+    return render(
+        request,
+        "accounts/organisation_list.html",
+        {"memberships": memberships, "invitations": invitations},
+    )
+
+
+@login_required
+def invitation(request, token):
+    """The page the invitation e-mail links to: who invites the person, to what, as what."""
+    try:
+        invitation = services.invitation_for_answer(token=token, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:organisations")
+    return render(request, "accounts/invitation_detail.html", {"invitation": invitation})
+
+
+@require_POST
+@login_required
+def invitation_accept(request, token):
+    try:
+        membership = services.invitation_accept(token=token, user=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:organisations")
+    messages.success(
+        request,
+        _("You are now a member of %(org)s.") % {"org": membership.organisation.legal_name},
+    )
+    return redirect("accounts:dashboard", org_slug=membership.organisation.slug)
+
+
+@require_POST
+@login_required
+def invitation_decline(request, token):
+    try:
+        services.invitation_decline(token=token, user=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Invitation declined."))
+    return redirect("accounts:organisations")
 
 
 @org_view("view")
@@ -77,27 +124,52 @@ def member_list(request):
     form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_invite(
+            added = services.membership_invite(
                 organisation=org,
                 invited_by=request.user,
                 base_url=request.build_absolute_uri("/"),
+                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("%(email)s was added and has been sent an e-mail.")
-                % {"email": membership.user.email},
-            )
+            if isinstance(added, Invitation):
+                message = _(
+                    "%(email)s has an account already and has been sent an invitation. They"
+                    " become a member when they accept it."
+                ) % {"email": added.email}
+            else:
+                message = _("%(email)s was added and has been sent an e-mail.") % {
+                    "email": added.user.email
+                }
+            messages.success(request, message)
             return redirect("accounts:members", org_slug=org.slug)
     members = org.memberships.select_related("user").order_by("user__email")
+    # Only the address typed and the state: the account's name stays theirs until they accept.
+    invitations = org.invitations.filter(status=Invitation.Status.PENDING).only(
+        "pk", "email", "role", "created_at", "expires_at", "status"
+    )
     return render(
         request,
         "accounts/member_list.html",
-        {"form": form, "members": members, "roles": Role.choices},
+        {"form": form, "members": members, "invitations": invitations, "roles": Role.choices},
     )
+
+
+@require_POST
+@org_view("manage_members")
+def invitation_revoke(request, pk):
+    invitation = get_for_org_or_404(Invitation, request.organisation, pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation, revoked_by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+        )
+    return redirect("accounts:members", org_slug=request.organisation.slug)
 
 
 @require_POST

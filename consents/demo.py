@@ -67,6 +67,14 @@ TRANSFER_EN = (
     "the United States under the EU-US Data Privacy Framework and standard contractual clauses."
 )
 
+# What each demo notice records in its transfer fields (GDPR Art. 13(1)(f)).
+TRANSFER_SAFEGUARDS = {
+    "es": "Estados Unidos (WhatsApp, grupo Meta): Marco de Privacidad de Datos UE-EE. UU. y "
+    "cláusulas contractuales tipo.",
+    "en": "United States (WhatsApp, Meta group): EU-US Data Privacy Framework and standard "
+    "contractual clauses.",
+}
+
 FIRST = [
     "Ana",
     "Lucía",
@@ -165,6 +173,9 @@ def _publish(org, purposes, language, version, title, summary, published_at, des
         title=title,
         summary=summary,
         text=_notice_text(", ".join(p.name for p in purposes), description, language, org),
+        # The text says so in its "Recipients and transfers" paragraph.
+        informs_international_transfers=True,
+        transfer_safeguards=TRANSFER_SAFEGUARDS[language],
     )
     notice.sha256 = notice.content_digest()
     # Demo notices are created already published at a date in the past, so histories read true.

@@ -239,11 +239,21 @@ class PurposeForm(OrganisationScopedForm):
 class NoticeForm(OrganisationScopedForm):
     class Meta:
         model = NoticeVersion
-        fields = ["purposes", "language", "version", "title", "summary", "text"]
+        fields = [
+            "purposes",
+            "language",
+            "version",
+            "title",
+            "summary",
+            "text",
+            "informs_international_transfers",
+            "transfer_safeguards",
+        ]
         widgets = {
             "purposes": forms.CheckboxSelectMultiple,
             "summary": forms.Textarea(attrs={"rows": 3}),
             "text": forms.Textarea(attrs={"rows": 14}),
+            "transfer_safeguards": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, organisation, **kwargs):
@@ -257,6 +267,8 @@ class NoticeForm(OrganisationScopedForm):
             "purposes",
             "summary",
             "text",
+            "informs_international_transfers",
+            "transfer_safeguards",
             Submit("save", _("Save draft")),
         )
 

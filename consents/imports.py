@@ -784,7 +784,7 @@ def import_apply(
             organisation=organisation,
             user=imported_by,
             request=request,
-            register="consentevent",
+            register=ConsentEvent,
             action=AuditEntry.Action.RECORDED,
             object_repr=_("Import of %(file)s") % {"file": filename},
             details=[

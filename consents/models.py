@@ -23,7 +23,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from accounts.history import AuditedHistoricalModel
-from accounts.models import Organisation
+from accounts.models import FrozenOnPublish, Organisation
 
 from . import rules
 from .choices import (  # noqa: F401 (the register's vocabulary, importable from here as before)
@@ -168,8 +168,16 @@ class NoticeVersionQuerySet(models.QuerySet):
         )
 
 
-class NoticeVersion(models.Model):
-    """The privacy information shown to a person (GDPR Art. 13). Frozen once published."""
+class NoticeVersion(FrozenOnPublish):
+    """The privacy information shown to a person (GDPR Art. 13). Frozen once published.
+
+    ``informs_international_transfers`` records, as a fact the DPO ticks, that the text tells the
+    person their data leave the EEA (WhatsApp: to the United States) and on which safeguard
+    (GDPR Art. 13(1)(f)); the checklist reads it instead of guessing from words of one language.
+    Like every field it is frozen with the notice by the published-notice trigger, but it is not
+    part of ``content_digest()``: the digests of notices already published are quoted by ledger
+    events and must not change.
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="notices")
     purposes = models.ManyToManyField(Purpose, related_name="notices", verbose_name=_("purposes"))
@@ -188,12 +196,25 @@ class NoticeVersion(models.Model):
             "retention and rights (GDPR Art. 13)."
         ),
     )
-    sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    informs_international_transfers = models.BooleanField(
+        _("informs of international transfers"),
+        default=False,
+        help_text=_(
+            "Tick if the text tells people their data are transferred outside the EEA (WhatsApp"
+            " transfers to the United States) and on which safeguard."
+        ),
     )
+    transfer_safeguards = models.TextField(
+        _("destination and safeguard"),
+        blank=True,
+        help_text=_(
+            "For example: United States, EU-US Data Privacy Framework and standard contractual"
+            " clauses."
+        ),
+    )
+
+    frozen_message = _("A published notice cannot be changed. Draft a new version instead.")
+    already_published_message = _("This notice version is already published.")
 
     objects = NoticeVersionQuerySet.as_manager()
 
@@ -215,19 +236,20 @@ class NoticeVersion(models.Model):
     def __str__(self):
         return f"{self.title} ({self.get_language_display()} {self.version})"
 
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
-
     def content_digest(self) -> str:
         """SHA-256 of exactly what the person read: title, summary and full text."""
         canonical = "\n\n".join([self.title.strip(), self.summary.strip(), self.text.strip()])
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def clean(self):
-        if self.pk and self.is_published:
+        super().clean()
+        if self.informs_international_transfers and not self.transfer_safeguards.strip():
             raise ValidationError(
-                _("A published notice cannot be changed. Draft a new version instead.")
+                {
+                    "transfer_safeguards": _(
+                        "Say where the data go and on which safeguard (GDPR Art. 13(1)(f))."
+                    )
+                }
             )
 
 

@@ -6,7 +6,15 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Action, ConsentEvent, ConsentState, DataSubject, NoticeVersion, Purpose
+from .models import (
+    Action,
+    ConsentEvent,
+    ConsentState,
+    DataSubject,
+    LedgerHead,
+    NoticeVersion,
+    Purpose,
+)
 from .phones import try_parse_phone
 
 
@@ -87,11 +95,17 @@ def dashboard_figures(organisation):
         .annotate(n=Count("id"))
         .values_list("action", "n")
     )
+    last_check = organisation.integrity_checks.first()
+    # A stored check speaks for the chain as it stood then: say how many events came since, so
+    # "OK · 821 events" is not read as covering a ledger of 829.
+    head = LedgerHead.objects.filter(organisation=organisation).values_list("sequence", flat=True)
+    events_since = max(0, (head.first() or 0) - last_check.head_sequence) if last_check else 0
     return {
         "subject_count": subjects,
         "coverage": coverage,
         "events_this_week": [(label, this_week.get(value, 0)) for value, label in Action.choices],
-        "last_check": organisation.integrity_checks.first(),
+        "last_check": last_check,
+        "events_since_check": events_since,
     }
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry, Organisation, User
-from accounts.services import audit_record
+from accounts.services import audit_record, version_publish
 
 from . import chain, rules
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput
@@ -360,34 +360,66 @@ def consent_withdraw(*, organisation: Organisation, act: ConsentAct) -> ConsentE
 # --- notices --------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def notice_publish(*, notice: NoticeVersion) -> NoticeVersion:
-    """Freeze the text and its SHA-256. Earlier versions for the same purposes become superseded."""
-    notice = NoticeVersion.objects.select_for_update().get(pk=notice.pk)
-    if notice.is_published:
-        raise ValidationError(_("This notice version is already published."))
+def _notice_ready(notice: NoticeVersion) -> None:
     if not notice.purposes.exists():
         raise ValidationError(_("A notice must cover at least one purpose."))
     if not notice.text.strip() or not notice.summary.strip():
         raise ValidationError(_("A notice needs a summary and a full text."))
-    notice.sha256 = notice.content_digest()
-    notice.published_at = timezone.now()
-    notice.save(update_fields=["sha256", "published_at"])
-    return notice
 
 
-def notice_update_draft(*, notice: NoticeVersion, data: dict, purposes) -> NoticeVersion:
+def notice_publish(
+    *, notice: NoticeVersion, published_by: User | None = None, request=None
+) -> NoticeVersion:
+    """Freeze the text and its SHA-256 (invariant 4: what the person was told is frozen).
+
+    Earlier versions for the same purposes become superseded. Who published it is audited.
+    """
+    return version_publish(
+        version=notice, published_by=published_by, request=request, require=_notice_ready
+    )
+
+
+def notice_update_draft(
+    *,
+    notice: NoticeVersion,
+    data: dict,
+    purposes,
+    changed_by: User | None = None,
+    request=None,
+) -> NoticeVersion:
+    """Create or edit a draft notice; a published one is frozen (invariant 4). Audited
+    (invariant 6): notices keep no django-simple-history, so the draft's story is told here."""
     if notice.is_published:
-        raise ValidationError(
-            _("A published notice cannot be changed. Draft a new version instead.")
-        )
+        raise ValidationError(notice.frozen_message)
+    created = notice.pk is None
+    before = {} if created else NoticeVersion.objects.filter(pk=notice.pk).values(*data).first()
     for field, value in data.items():
         setattr(notice, field, value)
     notice.full_clean()
     with transaction.atomic():
         notice.save()
         notice.purposes.set(purposes)
+        changes = [
+            {"field": field, "old": _shown(before.get(field)), "new": _shown(value)}
+            for field, value in data.items()
+            if created or before.get(field) != value
+        ]
+        if created or changes:
+            audit_record(
+                organisation=notice.organisation,
+                user=changed_by,
+                request=request,
+                register=NoticeVersion,
+                action=AuditEntry.Action.CREATED if created else AuditEntry.Action.CHANGED,
+                object_id=notice.pk,
+                object_repr=str(notice),
+                details=[] if created else changes,
+            )
     return notice
+
+
+def _shown(value) -> str:
+    return "" if value is None else str(value)[:500]
 
 
 # --- verification ---------------------------------------------------------------------------
@@ -572,7 +604,7 @@ def consent_link_create(
             organisation=organisation,
             user=created_by,
             request=request,
-            register="consentlink",
+            register=ConsentLink,
             action=AuditEntry.Action.CREATED,
             object_id=link.pk,
             object_repr=str(link)[:200],
@@ -613,8 +645,8 @@ def consent_link_revoke(
             organisation=link.organisation,
             user=revoked_by,
             request=request,
-            register="consentlink",
-            action="changed",
+            register=ConsentLink,
+            action=AuditEntry.Action.REVOKED,
             object_id=link.pk,
             object_repr=str(link)[:200],
             details=[{"field": "revoked_at", "old": "", "new": link.revoked_at.isoformat()}],
@@ -690,7 +722,7 @@ def unconfirmed_answer_dismiss(
         organisation=answer.organisation,
         user=dismissed_by,
         request=request,
-        register="unconfirmedanswer",
+        register=UnconfirmedAnswer,
         action=AuditEntry.Action.CHANGED,
         object_id=answer.pk,
         object_repr=str(answer)[:200],

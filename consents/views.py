@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view
 from accounts.csvsafe import csv_safe
+from accounts.models import AuditEntry
 from accounts.services import audit_record
 
 from . import link_views, selectors, services
@@ -197,8 +198,8 @@ def _proof_attachment(request, record, stored, *, filename, content_type, sha256
         organisation=request.organisation,
         user=request.user,
         request=request,
-        register="prooffile",
-        action="downloaded",
+        register=ProofFile,
+        action=AuditEntry.Action.DOWNLOADED,
         object_id=record.pk,
         object_repr=f"{filename} ({sha256[:12]}…)",
     )
@@ -290,8 +291,8 @@ def register_csv(request):
         organisation=request.organisation,
         user=request.user,
         request=request,
-        register="consentstate",
-        action="exported",
+        register=ConsentState,
+        action=AuditEntry.Action.EXPORTED,
         object_repr=_("Consent register CSV"),
         details=[{"field": "filter", "old": "", "new": request.GET.urlencode()}],
     )
@@ -384,7 +385,11 @@ def _notice_form(request, notice):
         data = {k: v for k, v in form.cleaned_data.items() if k != "purposes"}
         try:
             notice = services.notice_update_draft(
-                notice=notice, data=data, purposes=form.cleaned_data["purposes"]
+                notice=notice,
+                data=data,
+                purposes=form.cleaned_data["purposes"],
+                changed_by=request.user,
+                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -411,7 +416,7 @@ def notice_detail(request, pk):
 def notice_publish(request, pk):
     notice = get_for_org_or_404(NoticeVersion, request.organisation, pk=pk)
     try:
-        services.notice_publish(notice=notice)
+        services.notice_publish(notice=notice, published_by=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -31,7 +31,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User
+from accounts.models import AuditEntry, Organisation, User
+from accounts.services import audit_record
 
 from .models import SigningCertificate
 
@@ -106,15 +107,20 @@ def _store(
     password: str,
     self_signed: bool,
     created_by: User | None,
+    request=None,
 ) -> SigningCertificate:
     """Save the new certificate as the organisation's only active one.
 
     The caller holds a transaction: the old certificate is deactivated and the new one saved
-    together, so the "one active certificate per organisation" constraint always holds.
+    together, so the "one active certificate per organisation" constraint always holds. The
+    change goes to the audit trail in the same transaction (invariant 6): which certificate
+    signs the organisation's evidence from now on, which one it replaced, who did it and from
+    where (no one, for the self-signed one made on a first export).
     """
     # Lock the organisation row: two concurrent uploads would otherwise both deactivate "the"
     # active certificate and then collide on the unique constraint.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    previous = SigningCertificate.objects.filter(organisation=organisation, active=True).first()
     SigningCertificate.objects.filter(organisation=organisation, active=True).update(active=False)
     record = SigningCertificate(
         organisation=organisation,
@@ -134,6 +140,24 @@ def _store(
     # created_by is nullable (system-made certificates) but not blank=True on the model.
     record.full_clean(exclude=["created_by"])
     record.save()
+    audit_record(
+        organisation=organisation,
+        user=created_by,
+        request=request,
+        register=SigningCertificate,
+        action=AuditEntry.Action.CREATED,
+        object_id=record.pk,
+        object_repr=f"{record.subject_name} ({record.fingerprint_sha256[:16]}…)",
+        details=[
+            {
+                "field": "fingerprint_sha256",
+                "old": previous.fingerprint_sha256 if previous else "",
+                "new": record.fingerprint_sha256,
+            },
+            {"field": "self_signed", "old": "", "new": str(record.self_signed)},
+            {"field": "not_after", "old": "", "new": record.not_after.isoformat()},
+        ],
+    )
     return record
 
 
@@ -193,7 +217,7 @@ def _self_signed_material(organisation: Organisation) -> tuple[x509.Certificate,
 
 
 def certificate_generate_self_signed(
-    *, organisation: Organisation, created_by: User | None = None
+    *, organisation: Organisation, created_by: User | None = None, request=None
 ) -> SigningCertificate:
     """A self-signed certificate (RSA 3072, 3 years) so a trial organisation can sign at once.
 
@@ -211,6 +235,7 @@ def certificate_generate_self_signed(
             password=password,
             self_signed=True,
             created_by=created_by,
+            request=request,
         )
 
 
@@ -228,6 +253,7 @@ def certificate_upload(
     pkcs12_data: bytes,
     password: str,
     uploaded_by: User | None = None,
+    request=None,
 ) -> SigningCertificate:
     """Check and store the organisation's own certificate (a .p12/.pfx file and its password).
 
@@ -297,6 +323,7 @@ def certificate_upload(
             password=password,
             self_signed=_is_self_signed(certificate),
             created_by=uploaded_by,
+            request=request,
         )
 
 

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view
+from accounts.models import AuditEntry
 from accounts.services import audit_record
-from consents.models import DataSubject
+from consents.models import ConsentEvent, DataSubject
 from jobs.tasks import job_enqueue
 
 from . import runners, verification
@@ -75,14 +76,16 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         report = verification.verify_upload(organisation=request.organisation, uploaded=uploaded)
+        # What was checked is the evidence against the live ledger: on record as a verification
+        # of consent events, not as an export nobody made.
         audit_record(
             organisation=request.organisation,
             user=request.user,
             request=request,
-            register="exportjob",
-            action="recorded",
-            object_repr=_("Verified %(file)s: %(result)s")
-            % {"file": uploaded.name, "result": "OK" if report.ok else "FAILED"},
+            register=ConsentEvent,
+            action=AuditEntry.Action.VERIFIED,
+            object_repr=f"{uploaded.name}: {'OK' if report.ok else 'FAILED'}",
+            details=[{"field": "result", "old": "", "new": "OK" if report.ok else "FAILED"}],
         )
     return render(
         request,
@@ -100,7 +103,9 @@ def signing_certificate(request):
     if request.method == "POST":
         try:
             if "generate" in request.POST:
-                signing.certificate_generate_self_signed(organisation=org, created_by=request.user)
+                signing.certificate_generate_self_signed(
+                    organisation=org, created_by=request.user, request=request
+                )
             elif form.is_valid():
                 upload = form.cleaned_data["pkcs12"]
                 if upload.size > settings.PROOF_MAX_BYTES:
@@ -110,6 +115,7 @@ def signing_certificate(request):
                     pkcs12_data=upload.read(),
                     password=form.cleaned_data["password"],
                     uploaded_by=request.user,
+                    request=request,
                 )
             else:
                 raise ValidationError(_("Choose a certificate file."))

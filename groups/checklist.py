@@ -8,7 +8,8 @@ Definitions (so an auditor can recompute them):
 2. Members of active groups whose consent to the group's purpose is not granted now.
 3. A "sending documents" purpose exists, is active and has a published notice.
 4. Every active purpose that needs consent has a current notice, and every current notice
-   mentions international transfers (words "transfer"/"transfier" in English or Spanish).
+   informs of international transfers: the DPO records it on the notice
+   (``NoticeVersion.informs_international_transfers``, frozen with it), in any language.
 5. Active staff WhatsApp accounts are registered, each assigned to a member, and a usage policy
    is published.
 6. Active staff accounts on personal numbers.
@@ -16,7 +17,6 @@ Definitions (so an auditor can recompute them):
 8. A usage policy version is published.
 """
 
-import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -31,7 +31,6 @@ from . import selectors
 from .models import StaffAccount, WhatsAppGroup
 
 YES, PARTLY, NO = "yes", "partly", "no"
-TRANSFER_WORDS = re.compile(r"transf(er|ier)", re.IGNORECASE)
 
 
 @dataclass
@@ -169,7 +168,7 @@ def answers(organisation) -> list[Answer]:
     needing = Purpose.objects.filter(organisation=organisation, active=True, requires_consent=True)
     uninformed = [p for p in needing if not any(k[0] == p.pk for k in current)]
     notices = {n.pk: n for n in current.values()}
-    silent = [n for n in notices.values() if not TRANSFER_WORDS.search(n.text)]
+    silent = [n for n in notices.values() if not n.informs_international_transfers]
     status = NO if not notices else (PARTLY if (uninformed or silent) else YES)
     result.append(
         Answer(

@@ -64,6 +64,10 @@ def _team_purpose(organisation):
             title=purpose.name,
             summary="Grupo voluntario del equipo para turnos y avisos internos.",
             text=TEAM_NOTICE,
+            informs_international_transfers=True,
+            transfer_safeguards=(
+                "Estados Unidos (WhatsApp): Marco de Privacidad de Datos UE-EE. UU."
+            ),
         )
         notice.sha256 = notice.content_digest()
         notice.published_at = timezone.now() - timedelta(days=200)

@@ -18,7 +18,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from accounts.history import AuditedHistoricalModel
-from accounts.models import Membership, Organisation
+from accounts.models import FrozenOnPublish, Membership, Organisation
 from consents.models import ConsentEvent, DataSubject, Purpose, PurposeCategory
 
 # WhatsApp invite links look like https://chat.whatsapp.com/<code>, the code being about 20-24
@@ -266,7 +266,7 @@ class UsagePolicyVersionQuerySet(models.QuerySet):
         )
 
 
-class UsagePolicyVersion(models.Model):
+class UsagePolicyVersion(FrozenOnPublish):
     """The internal WhatsApp usage policy (DOMAIN.md questions 5, 7, 8). Frozen once published."""
 
     organisation = models.ForeignKey(
@@ -280,12 +280,8 @@ class UsagePolicyVersion(models.Model):
             " of adding people, what to do on a lost phone."
         ),
     )
-    sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    frozen_message = _("A published policy cannot be changed. Draft a new version instead.")
+    already_published_message = _("This policy version is already published.")
 
     objects = UsagePolicyVersionQuerySet.as_manager()
 
@@ -306,18 +302,8 @@ class UsagePolicyVersion(models.Model):
     def __str__(self):
         return self.version
 
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
-
     def content_digest(self) -> str:
         return hashlib.sha256(self.text.strip().encode("utf-8")).hexdigest()
-
-    def clean(self):
-        if self.pk and self.is_published:
-            raise ValidationError(
-                _("A published policy cannot be changed. Draft a new version instead.")
-            )
 
 
 class PolicyAcknowledgement(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
+from accounts.services import version_publish
 from consents import services as consent_services
 from consents.acts import ConsentAct, PersonDetails
 from consents.models import Action, ConsentState, DataSubject
@@ -382,18 +383,19 @@ def policy_save_draft(
     return policy
 
 
-@transaction.atomic
-def policy_publish(*, policy: UsagePolicyVersion) -> UsagePolicyVersion:
-    """Freeze the text and its SHA-256; members are then asked to acknowledge this version."""
-    policy = UsagePolicyVersion.objects.select_for_update().get(pk=policy.pk)
-    if policy.is_published:
-        raise ValidationError(_("This policy version is already published."))
+def _policy_ready(policy: UsagePolicyVersion) -> None:
     if not policy.text.strip():
         raise ValidationError(_("A policy needs a text."))
-    policy.sha256 = policy.content_digest()
-    policy.published_at = timezone.now()
-    policy.save(update_fields=["sha256", "published_at"])
-    return policy
+
+
+def policy_publish(
+    *, policy: UsagePolicyVersion, published_by: User | None = None, request=None
+) -> UsagePolicyVersion:
+    """Freeze the text and its SHA-256 (invariant 4); members are then asked to acknowledge this
+    version (DOMAIN.md question 7). Who published it is audited (invariant 6)."""
+    return version_publish(
+        version=policy, published_by=published_by, request=request, require=_policy_ready
+    )
 
 
 @transaction.atomic

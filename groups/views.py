@@ -297,7 +297,7 @@ def policy_edit(request, pk):
 def policy_publish(request, pk):
     policy = get_for_org_or_404(UsagePolicyVersion, request.organisation, pk=pk)
     try:
-        services.policy_publish(policy=policy)
+        services.policy_publish(policy=policy, published_by=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

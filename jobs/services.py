@@ -145,7 +145,7 @@ def job_finish(*, job: Job, worker: str, temp: Path | None, filename: str) -> Jo
             audit_record(
                 organisation=job.organisation,
                 user=job.requested_by,
-                register="job",
+                register=Job,
                 action=AuditEntry.Action.EXPORTED,
                 object_id=job.pk,
                 object_repr=f"{job.kind_label}: {job.description}"[:200],

@@ -36,7 +36,7 @@ def job_download(request, pk):
         organisation=request.organisation,
         user=request.user,
         request=request,
-        register="job",
+        register=Job,
         action=AuditEntry.Action.DOWNLOADED,
         object_id=job.pk,
         object_repr=f"{job.result_name} ({job.result_sha256[:12]}…)",

@@ -6,7 +6,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.roles import Role
 from tests.access import ALL, DPO, DPO_AUDITOR, PUBLIC, Route, org_only
-from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.accounts.factories import InvitationFactory, MembershipFactory, UserFactory
 
 
 def _staff_member(org) -> dict:
@@ -21,6 +21,22 @@ def _invited_user(org) -> dict:
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
+
+
+def _invitation(org) -> dict:
+    # Addressed to someone outside the cast: every member of the cast who opens or answers it is
+    # told it is not theirs and sent back to their organisations (tests/accounts/test_invitations
+    # covers the invited person's own answers).
+    invitation = InvitationFactory(organisation=org)
+    return {"invitation": invitation.pk, "token": invitation.token}
+
+
+def _token_kwargs(ctx: dict) -> dict:
+    return {"token": ctx["token"]}
+
+
+def _invitation_kwargs(ctx: dict) -> dict:
+    return {"org_slug": ctx["org"].slug, "pk": ctx["invitation"]}
 
 
 def _member_kwargs(ctx: dict) -> dict:
@@ -43,6 +59,11 @@ ROUTES = {
     "organisations": Route(allowed=ALL),
     "password_change": Route(allowed=ALL),
     "password_change_done": Route(allowed=ALL),
+    "invitation": Route(allowed=ALL, setup=_invitation, kwargs=_token_kwargs),
+    "invitation_accept": Route(allowed=ALL, method="post", setup=_invitation, kwargs=_token_kwargs),
+    "invitation_decline": Route(
+        allowed=ALL, method="post", setup=_invitation, kwargs=_token_kwargs
+    ),
     # Organisation pages.
     "dashboard": Route(allowed=ALL, kwargs=org_only),
     "activity": Route(allowed=DPO_AUDITOR, kwargs=org_only),
@@ -56,4 +77,7 @@ ROUTES = {
         data=lambda ctx: {"role": Role.AUDITOR},
     ),
     "member_remove": Route(allowed=DPO, method="post", setup=_staff_member, kwargs=_member_kwargs),
+    "invitation_revoke": Route(
+        allowed=DPO, method="post", setup=_invitation, kwargs=_invitation_kwargs
+    ),
 }

@@ -1,6 +1,6 @@
 import factory
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import Invitation, Membership, Organisation, User
 from accounts.roles import Role
 
 
@@ -39,4 +39,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.STAFF
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation of an existing account (not a member) to an organisation."""
+
+    class Meta:
+        model = Invitation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda invitation: invitation.user.email)
     role = Role.STAFF

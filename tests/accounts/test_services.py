@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import Membership, User
+from accounts.models import Invitation, Membership, User
 from accounts.roles import Role
 from tests.accounts.factories import MembershipFactory, UserFactory
 
@@ -68,19 +68,24 @@ def test_the_invitation_link_sets_a_password_once(
     assert "This link has already been used or has expired" in again.content.decode()
 
 
-def test_inviting_a_member_of_another_organisation_reuses_their_user(
+def test_adding_a_member_of_another_organisation_only_invites_them(
     org, dpo, outsider, django_capture_on_commit_callbacks
 ):
+    # Changed by the invitations issue: an existing account is never made a member by someone
+    # else's DPO; it is sent an invitation it may accept (tests/accounts/test_invitations.py).
     users_before = User.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
-        membership = _invite(org, dpo, "DPO@Other.example", role=Role.AUDITOR)
+        invitation = _invite(org, dpo, "DPO@Other.example", role=Role.AUDITOR)
 
+    assert isinstance(invitation, Invitation)
     assert User.objects.count() == users_before
-    assert membership.user == outsider
-    assert outsider.memberships.count() == 2
+    assert invitation.user == outsider
+    assert invitation.email == "dpo@other.example"
+    assert invitation.status == Invitation.Status.PENDING
+    assert not Membership.objects.filter(user=outsider, organisation=org).exists()
     assert outsider.has_usable_password()
     assert len(mail.outbox) == 1
-    assert "/login/" in mail.outbox[0].body
+    assert f"/invitations/{invitation.token}/" in mail.outbox[0].body
     assert "/password/set/" not in mail.outbox[0].body
 
 

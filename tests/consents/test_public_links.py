@@ -328,7 +328,7 @@ def test_staff_create_and_revoke_a_personal_link(client_for, person, purposes, s
     assert client.get(_url(link)).status_code == 410
     from accounts.models import AuditEntry
 
-    revoked = AuditEntry.objects.get(register="consentlink", action="changed")
+    revoked = AuditEntry.objects.get(register="consentlink", action="revoked")
     assert revoked.user == staff and revoked.ip_address == "127.0.0.1"
     created = AuditEntry.objects.get(register="consentlink", action="created")
     assert created.user == staff and created.ip_address == "127.0.0.1"

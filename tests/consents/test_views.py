@@ -4,14 +4,16 @@ import csv
 import io
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
 from accounts.models import AuditEntry
 from consents import services
-from consents.acts import ConsentAct, Decision
+from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
+from consents.models import Channel as Channel
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = pytest.mark.django_db
@@ -273,6 +275,28 @@ def test_the_dashboard_shows_coverage_and_the_last_check(client_for, org, staff,
     assert body.count('data-testid="coverage-row"') == 2
     assert "1 · 100%" in body
     assert "OK · 2 events" in body
+    assert "no event since" in body
+
+
+def test_the_ledger_card_says_when_it_was_checked_and_how_many_events_came_since(
+    client_for, org, staff, purposes
+):
+    # The testers saw "OK · 821 events" while the ledger held 829: a stored check is not current.
+    subject = _granted_subject(org, purposes)
+    with time_machine.travel("2026-11-02 09:00 +00:00", tick=False):
+        services.ledger_verify(organisation=org)
+    services.consent_withdraw(
+        organisation=org,
+        act=ConsentAct(
+            decisions=withdrawal(purpose=purposes[0]), subject=subject, channel="whatsapp"
+        ),
+    )
+    with time_machine.travel("2026-11-05 09:00 +00:00", tick=False):
+        body = client_for(staff).get(reverse("accounts:dashboard", args=[org.slug]))
+    body = body.content.decode()
+    assert "OK · 2 events" in body
+    assert "1 event recorded since, not yet checked" in body
+    assert "(3 days ago)" in body
 
 
 def test_the_dpo_defines_a_purpose_and_a_duplicate_code_is_refused(client_for, org, dpo, purposes):

@@ -8,7 +8,9 @@ from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
+from accounts.models import AuditEntry
 from evidence.models import SigningCertificate
 from evidence.pdf import render_pdf
 from evidence.signing import (
@@ -217,3 +219,60 @@ def test_a_bad_upload_is_refused_with_a_clear_message_and_stores_nothing(org, pk
 
     assert message in " ".join(refused.value.messages)
     assert not SigningCertificate.objects.exists()
+
+
+# --- audit of certificate changes (invariant 6) ---------------------------------------------
+
+
+def _certificate_entries(org):
+    return list(
+        AuditEntry.objects.filter(organisation=org, register="signingcertificate").order_by("pk")
+    )
+
+
+def test_changing_the_signing_certificate_is_audited_with_the_one_it_replaced(org, dpo, pki):
+    trial = certificate_for_signing(org)  # made by the system on a first export
+    uploaded = certificate_upload(
+        organisation=org,
+        pkcs12_data=pki.pkcs12(pki.signer),
+        password=SIGNER_P12_PASSWORD,
+        uploaded_by=dpo,
+    )
+
+    made, replaced = _certificate_entries(org)
+    assert (made.user, made.action, made.object_id) == (None, "created", str(trial.pk))
+    assert made.changes[0] == {
+        "field": "fingerprint_sha256",
+        "old": "",
+        "new": trial.fingerprint_sha256,
+    }
+    assert (replaced.user, replaced.action, replaced.object_id) == (
+        dpo,
+        "created",
+        str(uploaded.pk),
+    )
+    assert replaced.changes[0] == {
+        "field": "fingerprint_sha256",
+        "old": trial.fingerprint_sha256,
+        "new": uploaded.fingerprint_sha256,
+    }
+    assert replaced.object_repr.startswith("Clínica Dental Norte S.L. (")
+
+
+def test_a_refused_upload_leaves_no_audit_entry(org, dpo, pki):
+    with pytest.raises(ValidationError):
+        certificate_upload(
+            organisation=org, pkcs12_data=pki.pkcs12(pki.signer), password="wrong", uploaded_by=dpo
+        )
+    assert _certificate_entries(org) == []
+
+
+def test_the_signing_page_audits_who_generated_a_certificate_and_from_where(client_for, org, dpo):
+    client_for(dpo).post(
+        reverse("evidence:signing", kwargs={"org_slug": org.slug}),
+        {"generate": "1"},
+        REMOTE_ADDR="198.51.100.4",
+    )
+    (entry,) = _certificate_entries(org)
+    assert (entry.user, entry.ip_address) == (dpo, "198.51.100.4")
+    assert entry.object_id == str(SigningCertificate.objects.get(organisation=org).pk)

@@ -74,6 +74,13 @@ def test_the_dpo_asks_for_a_certificate_and_downloads_it_once_done(
     page = refused.content.decode()
     assert "Verification failed" in page and "changed after signing" in page
     assert "not one of ours" not in page
+    # Verifying is on record as what it is, not as an export nobody made (structure issue).
+    verifications = AuditEntry.objects.filter(action=AuditEntry.Action.VERIFIED).order_by("pk")
+    assert [(e.register, e.object_repr, e.user) for e in verifications] == [
+        ("consentevent", "c.pdf: OK", dpo),
+        ("consentevent", "c.pdf: FAILED", dpo),
+    ]
+    assert not AuditEntry.objects.filter(register="exportjob", action="recorded").exists()
 
 
 def test_a_running_job_row_polls_and_a_finished_one_stops(client_for, org, auditor):

@@ -3,10 +3,12 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from consents import demo as consents_demo
+from consents.models import NoticeVersion
 from groups import demo
 from groups.checklist import answers, marketing_without_consent
 from groups.models import GroupMembership, StaffAccount, WhatsAppGroup
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.consents.factories import PurposeFactory, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,45 @@ def test_the_policy_banner_follows_a_member_on_every_page_until_they_acknowledge
     assert 'data-testid="policy-banner"' not in client.get(acknowledge).content.decode()
     client.post(acknowledge)
     assert 'data-testid="policy-banner"' not in client.get(people).content.decode()
+
+
+# Question 4 reads the fact recorded on each notice, so a notice in any language can pass.
+NOTICES = {
+    "es": ("Aviso", "Sus datos pueden transferirse a Estados Unidos (WhatsApp)."),
+    "en": ("Notice", "Your data may be transferred to the United States (WhatsApp)."),
+    "ar": ("إشعار", "قد تُنقل بياناتك إلى الولايات المتحدة (واتساب) وفق إطار خصوصية البيانات."),
+}
+
+
+def _notices(org, informing: set[str]):
+    purpose = PurposeFactory(organisation=org, code="marketing", name="Ofertas")
+    for language, (title, text) in NOTICES.items():
+        published_notice(
+            purposes=[purpose],
+            language=language,
+            title=title,
+            text=text,
+            informs_international_transfers=language in informing,
+            transfer_safeguards="EU-US Data Privacy Framework" if language in informing else "",
+        )
+
+
+def test_an_arabic_notice_that_records_transfers_passes_question_4(org):
+    _notices(org, informing={"es", "en", "ar"})
+    answer = {a.number: a for a in answers(org)}[4]
+    assert answer.status == "yes"
+    assert answer.figure == "3 of 3 current notices mention international transfers"
+
+
+def test_words_in_the_text_do_not_count_without_the_recorded_fact(org):
+    # The English and Spanish texts say "transfer"/"transferirse", but only Arabic records it.
+    _notices(org, informing={"ar"})
+    answer = {a.number: a for a in answers(org)}[4]
+    assert answer.status == "partly"
+    assert answer.figure == "1 of 3 current notices mention international transfers"
+
+
+def test_the_demo_notices_record_their_transfers(clinic):
+    notices = NoticeVersion.objects.filter(organisation=clinic)
+    assert notices.exists()
+    assert all(n.informs_international_transfers and n.transfer_safeguards for n in notices)
