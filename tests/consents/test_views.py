@@ -13,7 +13,6 @@ from accounts.models import AuditEntry
 from consents import services
 from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
-from consents.models import Channel as Channel
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = pytest.mark.django_db
