@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.shortcuts import render
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,10 @@ def hit(limit: Limit, key: str) -> bool:
 
 def retry_after(limit: Limit) -> int:
     return limit.seconds - int(time.time() % limit.seconds)
+
+
+def too_many(request, limit: Limit):
+    """The one "try again later" page (429) of every public page, with Retry-After."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = str(retry_after(limit))
+    return response

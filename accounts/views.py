@@ -157,8 +157,8 @@ def member_list(request):
     )
 
 
-@require_POST
 @org_view("manage_members")
+@require_POST
 def invitation_revoke(request, pk):
     invitation = get_for_org_or_404(Invitation, request.organisation, pk=pk)
     try:
@@ -172,8 +172,8 @@ def invitation_revoke(request, pk):
     return redirect("accounts:members", org_slug=request.organisation.slug)
 
 
-@require_POST
 @org_view("manage_members")
+@require_POST
 def member_role(request, pk):
     membership = get_for_org_or_404(Membership, request.organisation, pk=pk)
     form = RoleForm(request.POST)
@@ -188,8 +188,8 @@ def member_role(request, pk):
     return redirect("accounts:members", org_slug=request.organisation.slug)
 
 
-@require_POST
 @org_view("manage_members")
+@require_POST
 def member_remove(request, pk):
     membership = get_for_org_or_404(Membership, request.organisation, pk=pk)
     try:

@@ -2,7 +2,6 @@
 
 from urllib.parse import quote
 
-import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view
+from accounts.qr import qr_data_uri
 
 from . import services
 from .forms import GenericLinkForm
@@ -21,11 +21,6 @@ from .models import ConsentLink, DataSubject
 
 def link_url(request, link: ConsentLink) -> str:
     return request.build_absolute_uri(reverse("consents:public", kwargs={"token": link.token}))
-
-
-def qr_data_uri(url: str, scale: int = 5) -> str:
-    # A data: PNG: the CSP allows img-src data:, and nothing is fetched from another host.
-    return segno.make(url, error="m").png_data_uri(scale=scale, border=2)
 
 
 def whatsapp_url(subject: DataSubject, url: str) -> str:
@@ -61,8 +56,8 @@ def active_link(subject: DataSubject) -> ConsentLink | None:
     )
 
 
-@require_POST
 @org_view("capture_consent")
+@require_POST
 def link_create(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
     try:
@@ -75,8 +70,8 @@ def link_create(request, pk):
     return redirect("consents:subject", org_slug=request.organisation.slug, pk=subject.pk)
 
 
-@require_POST
 @org_view("withdraw_consent")
+@require_POST
 def link_revoke(request, pk):
     link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="personal")
     services.consent_link_revoke(link=link, revoked_by=request.user, request=request)
@@ -121,8 +116,8 @@ def generic_poster(request, pk):
     )
 
 
-@require_POST
 @org_view("manage_purposes")
+@require_POST
 def generic_revoke(request, pk):
     link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="generic")
     services.consent_link_revoke(link=link, revoked_by=request.user, request=request)

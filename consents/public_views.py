@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.ratelimit import Limit, hit, retry_after
+from accounts.ratelimit import Limit, hit, too_many
 from accounts.request_info import client_ip, user_agent
 
 from . import selectors, services
@@ -40,9 +40,7 @@ def _rate_limited(request, token: str):
     token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
     for limit, key in ((per_ip, client_ip(request) or "unknown"), (per_token, token_key)):
         if not hit(limit, key):
-            response = render(request, "consents/public/rate_limited.html", status=429)
-            response["Retry-After"] = str(retry_after(limit))
-            return response
+            return too_many(request, limit)
     return None
 
 

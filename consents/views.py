@@ -138,8 +138,8 @@ def subject_detail(request, pk):
     )
 
 
-@require_POST
 @org_view("withdraw_consent")
+@require_POST
 def subject_withdraw(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
     form = WithdrawForm(request.POST)
@@ -411,8 +411,8 @@ def notice_detail(request, pk):
     )
 
 
-@require_POST
 @org_view("manage_purposes")
+@require_POST
 def notice_publish(request, pk):
     notice = get_for_org_or_404(NoticeVersion, request.organisation, pk=pk)
     try:

@@ -28,12 +28,6 @@ PER_TOKEN = ratelimit.Limit(
 )
 
 
-def _too_many(request, limit):
-    response = render(request, "groups/public/too_many.html", status=429)
-    response["Retry-After"] = str(ratelimit.retry_after(limit))
-    return response
-
-
 # Chromium applies the page's CSP form-action to the redirect that follows the form, so the
 # consent form may lead to WhatsApp's invite host (and nowhere else).
 @csp_update({"form-action": ["https://chat.whatsapp.com"]})
@@ -41,7 +35,7 @@ def _too_many(request, limit):
 def invite(request, token):
     ip = client_ip(request) or "unknown"
     if not ratelimit.hit(PER_IP, ip):
-        return _too_many(request, PER_IP)
+        return ratelimit.too_many(request, PER_IP)
     group = (
         WhatsAppGroup.objects.select_related("organisation", "purpose")
         .filter(invite_token=token)
@@ -50,7 +44,7 @@ def invite(request, token):
     if group is None:
         raise Http404("No such invite")
     if not ratelimit.hit(PER_TOKEN, token):
-        return _too_many(request, PER_TOKEN)
+        return ratelimit.too_many(request, PER_TOKEN)
     org = group.organisation
     if not group.is_active:
         return render(request, "groups/public/closed.html", {"org": org}, status=410)

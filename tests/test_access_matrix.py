@@ -87,3 +87,23 @@ def test_members_whose_role_is_allowed_are_let_in(client, cast, org, name, role)
     client.force_login(cast[role])
     _url, _kwargs, response = _request(client, name, ROUTES[name], org)
     assert response.status_code in (200, 302)
+
+
+def _post_only_org_routes():
+    return [n for n in _org_routes() if ROUTES[n].method == "post" and not ROUTES[n].is_public]
+
+
+@pytest.mark.parametrize("name", sorted(_post_only_org_routes()))
+def test_a_get_to_a_post_only_page_is_404_to_outsiders_and_405_to_members(
+    client, cast, org, name
+):
+    # The organisation is resolved before the method is looked at, in every app: an outsider
+    # learns nothing, a member who may use the page is told the method is wrong.
+    route = ROUTES[name]
+    ctx = {"org": org} | (route.setup(org) if route.setup else {})
+    url = reverse(name, kwargs=route.kwargs(ctx))
+    client.force_login(cast["outsider"])
+    assert client.get(url).status_code == 404
+    allowed = sorted(route.allowed)[0]
+    client.force_login(cast[allowed])
+    assert client.get(url).status_code == 405
