@@ -94,9 +94,7 @@ def _post_only_org_routes():
 
 
 @pytest.mark.parametrize("name", sorted(_post_only_org_routes()))
-def test_a_get_to_a_post_only_page_is_404_to_outsiders_and_405_to_members(
-    client, cast, org, name
-):
+def test_a_get_to_a_post_only_page_is_404_to_outsiders_and_405_to_members(client, cast, org, name):
     # The organisation is resolved before the method is looked at, in every app: an outsider
     # learns nothing, a member who may use the page is told the method is wrong.
     route = ROUTES[name]
