@@ -7,10 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel, LegalBasis
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from consents.models import LegalBasis
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -71,15 +69,12 @@ def fatima(org, dpo):
     purpose = PurposeFactory(organisation=org, code="reminders", name="Recordatorios")
     notice = published_notice(purposes=[purpose], version="2025-09")
     subject = DataSubjectFactory(organisation=org, full_name="فاطمة الزهراء", phone="+34600123456")
-    services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            captured_at=timezone.make_aware(datetime.datetime(2026, 1, 25, 9, 5)),
-            recorded_by=dpo,
-        ),
+    grant(
+        subject,
+        purpose,
+        notice,
+        captured_at=timezone.make_aware(datetime.datetime(2026, 1, 25, 9, 5)),
+        recorded_by=dpo,
     )
     return subject
 

@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from consents import services
-from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, ConsentEvent, DataSubject
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,14 +98,12 @@ def test_a_staff_logged_consent_confirmed_through_the_link_shows_as_confirmed(
     browser, live_server, clinic
 ):
     person = DataSubject.objects.get(pk=clinic["link"].subject_id)
-    (staff_event,) = services.consent_record(
-        organisation=clinic["org"],
-        act=ConsentAct(
-            subject=person,
-            decisions=[Decision(clinic["marketing"], Action.GRANTED, clinic["notice"])],
-            channel=Channel.PHONE_CALL,
-            recorded_by=clinic["staff"],
-        ),
+    (staff_event,) = grant(
+        person,
+        clinic["marketing"],
+        clinic["notice"],
+        channel=Channel.PHONE_CALL,
+        recorded_by=clinic["staff"],
     )
     context, page = _phone_page(browser)
     page.goto(f"{live_server.url}/c/{clinic['link'].token}/")

@@ -1,13 +1,13 @@
 """Who may open each page of consents/urls.py (see tests/access.py)."""
 
 from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel, DataSubject, Purpose
+from consents.models import Channel, DataSubject, Purpose
 from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, PUBLIC, Route, org_only
 from tests.consents.factories import (
     DataSubjectFactory,
     NoticeVersionFactory,
     PurposeFactory,
+    grant,
     published_notice,
 )
 
@@ -31,16 +31,7 @@ def _consent(org) -> dict:
         sha256="0" * 64,
     )
     record.file.save("form.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
-    (event,) = services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            proof=proof,
-            idempotency_key="access-matrix",
-        ),
-    )
+    (event,) = grant(subject, purpose, notice, proof=proof, idempotency_key="access-matrix")
     draft = NoticeVersionFactory(organisation=org, purposes=[purpose])
     return {
         "purpose": purpose.pk,

@@ -1,7 +1,8 @@
 import factory
 
-from consents.models import DataSubject, NoticeVersion, Purpose, PurposeCategory
-from consents.services import notice_publish
+from consents.acts import ConsentAct, Decision, withdrawal
+from consents.models import Action, Channel, DataSubject, NoticeVersion, Purpose, PurposeCategory
+from consents.services import consent_record, consent_withdraw, notice_publish
 from tests.accounts.factories import OrganisationFactory
 
 
@@ -48,3 +49,27 @@ class DataSubjectFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     full_name = factory.Sequence(lambda n: f"Persona {n}")
     phone = factory.Sequence(lambda n: f"+34600{n:06d}")
+
+
+def grant(subject, purpose, notice, **act):
+    """The person consents to one purpose, through the ledger service: its events.
+
+    ``act`` holds the rest of the act (channel, captured_at, recorded_by, proof, ...); the
+    channel is WhatsApp unless said.
+    """
+    act.setdefault("channel", Channel.WHATSAPP)
+    return consent_record(
+        organisation=subject.organisation,
+        act=ConsentAct(
+            subject=subject, decisions=[Decision(purpose, Action.GRANTED, notice)], **act
+        ),
+    )
+
+
+def withdraw(subject, purpose, **act):
+    """The person withdraws one purpose (GDPR Art. 7(3)), through the ledger service."""
+    act.setdefault("channel", Channel.WHATSAPP)
+    return consent_withdraw(
+        organisation=subject.organisation,
+        act=ConsentAct(subject=subject, decisions=withdrawal(purpose), **act),
+    )

@@ -28,7 +28,7 @@ from consents.services import (
     ledger_verify_chain,
     subject_find_or_create,
 )
-from tests.consents.factories import PurposeFactory, published_notice
+from tests.consents.factories import PurposeFactory, grant, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -192,16 +192,11 @@ def test_a_withdrawal_of_a_grant_held_in_the_register_is_accepted(org, dpo, purp
     subject, _created = subject_find_or_create(
         organisation=org, person=PersonDetails(phone="+34600123456", full_name="Lucía Pérez")
     )
-    consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[
-                Decision(purpose=purposes["marketing"], action=Action.GRANTED, notice=notice)
-            ],
-            channel=Channel.WHATSAPP,
-            captured_at=datetime.datetime(2022, 1, 1, tzinfo=datetime.UTC),
-        ),
+    grant(
+        subject,
+        purposes["marketing"],
+        notice,
+        captured_at=datetime.datetime(2022, 1, 1, tzinfo=datetime.UTC),
     )
 
     result = _apply(org, HEADER + "600123456,Lucía Pérez,marketing,withdrawn,2023-05-02\n", dpo)

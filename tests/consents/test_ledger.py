@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consents import chain, db_guards, services
-from consents.acts import ConsentAct, Decision, PersonDetails, withdrawal
+from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import (
     Action,
     Channel,
@@ -20,7 +20,7 @@ from consents.models import (
     NoticeVersion,
 )
 from consents.phones import parse_phone
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -140,15 +140,7 @@ def test_the_same_idempotency_key_records_once(org, subject, purposes, notice):
 
 def test_withdrawal_appends_an_event_and_updates_the_state(org, subject, purposes, notice, staff):
     grant(org, subject, purposes[0], notice)
-    event = services.consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=purposes[0]),
-            subject=subject,
-            channel=Channel.WHATSAPP,
-            recorded_by=staff,
-        ),
-    )
+    event = withdraw(subject, purposes[0], recorded_by=staff)
     assert event.action == Action.WITHDRAWN and event.sequence == 2
     state = ConsentState.objects.get(subject=subject, purpose=purposes[0])
     assert state.event == event and state.action == Action.WITHDRAWN
@@ -156,12 +148,7 @@ def test_withdrawal_appends_an_event_and_updates_the_state(org, subject, purpose
 
 def test_nothing_to_withdraw_is_a_clear_error_and_appends_nothing(org, subject, purposes):
     with pytest.raises(ValidationError, match="no consent to withdraw"):
-        services.consent_withdraw(
-            organisation=org,
-            act=ConsentAct(
-                decisions=withdrawal(purpose=purposes[0]), subject=subject, channel=Channel.WHATSAPP
-            ),
-        )
+        withdraw(subject, purposes[0])
     assert not ConsentEvent.objects.exists()
 
 
@@ -345,12 +332,7 @@ def test_rebuilding_the_state_gives_identical_rows(org, purposes, notice):
     for i, subject in enumerate(subjects):
         grant(org, subject, purposes[0], notice)
         if i % 2:
-            services.consent_withdraw(
-                organisation=org,
-                act=ConsentAct(
-                    decisions=withdrawal(purpose=purposes[0]), subject=subject, channel="whatsapp"
-                ),
-            )
+            withdraw(subject, purposes[0], channel="whatsapp")
         services.consent_record(
             organisation=org,
             act=ConsentAct(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from consents import services
 from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import Action, Channel, ConsentEvent, ConsentState, DataSubject
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -180,14 +180,7 @@ def test_a_generic_link_with_a_phone_in_any_format_creates_then_finds_one_subjec
 
 
 def test_a_generic_link_reveals_nothing_about_a_known_number(client, person, poster, purposes):
-    services.consent_record(
-        organisation=person.organisation,
-        act=ConsentAct(
-            subject=person,
-            decisions=[Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
-            channel=Channel.WHATSAPP,
-        ),
-    )
+    grant(person, purposes["marketing"], purposes["es"])
     known = client.post(
         _url(poster),
         {"full_name": "Alguien", "phone": "600 12 34 56", "purposes": [purposes["marketing"].pk]},
@@ -266,14 +259,8 @@ def test_the_register_filters_confirmed_and_awaiting_consent(
 ):
     _staff_logged(person, purposes, staff)
     waiting = DataSubjectFactory(organisation=org, full_name="Pedro Espera")
-    services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=waiting,
-            decisions=[Decision(purposes["marketing"], Action.GRANTED, purposes["es"])],
-            channel=Channel.IN_PERSON,
-            recorded_by=staff,
-        ),
+    grant(
+        waiting, purposes["marketing"], purposes["es"], channel=Channel.IN_PERSON, recorded_by=staff
     )
     client_for(None).post(_url(link), {"purposes": [purposes["marketing"].pk]})
     client = client_for(dpo)

@@ -17,12 +17,11 @@ from PIL.PngImagePlugin import PngInfo
 
 from accounts.models import AuditEntry
 from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel, ConsentEvent, ProofFile
+from consents.models import ConsentEvent, ProofFile
 from consents.uploads import has_location, inspect_upload
 from evidence.certificates import _thumbnail, certificate_pdf
 from evidence.packs import PackScope, build_pack
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -62,18 +61,10 @@ def photo(image_format: str, *, size=(64, 48), xmp: bytes | None = XMP) -> bytes
     return out.getvalue()
 
 
-def grant(org, subject, proof) -> list[ConsentEvent]:
+def grant_with_proof(org, subject, proof) -> list[ConsentEvent]:
     purpose = PurposeFactory(organisation=org)
     notice = published_notice(purposes=[purpose])
-    return services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            proof=proof,
-        ),
-    )
+    return grant(subject, purpose, notice, proof=proof)
 
 
 def upload(name: str, content: bytes, content_type: str) -> SimpleUploadedFile:
@@ -151,7 +142,7 @@ def test_the_stored_file_and_the_ledger_hold_the_digest_of_the_stored_bytes(org,
     kept = inspect_upload(upload("form.jpg", photo("JPEG"), "image/jpeg"))
     subject = DataSubjectFactory(organisation=org)
     proof = services.proof_create(organisation=org, subject=subject, files=[kept], created_by=staff)
-    (event,) = grant(org, subject, proof)
+    (event,) = grant_with_proof(org, subject, proof)
     record = ProofFile.objects.get()
     with record.file.open("rb") as handle:
         stored = handle.read()
@@ -320,7 +311,7 @@ def test_the_certificate_shows_a_heic_photo_through_its_rendition(org, staff):
     subject = DataSubjectFactory(organisation=org)
     kept = inspect_upload(upload("IMG_0001.HEIC", photo("HEIF", size=(640, 480)), "image/heic"))
     proof = services.proof_create(organisation=org, subject=subject, files=[kept])
-    grant(org, subject, proof)
+    grant_with_proof(org, subject, proof)
     pdf = certificate_pdf(subject=subject, sign=False)
     with pikepdf.open(io.BytesIO(pdf)) as document:
         images = [image for page in document.pages for image in page.get_images().values()]
@@ -333,7 +324,7 @@ def test_an_evidence_pack_holds_the_heic_as_evidence_and_its_rendition_beside_it
     subject = DataSubjectFactory(organisation=org)
     kept = inspect_upload(upload("IMG_0001.HEIC", photo("HEIF"), "image/heic"))
     proof = services.proof_create(organisation=org, subject=subject, files=[kept])
-    grant(org, subject, proof)
+    grant_with_proof(org, subject, proof)
     path = tmp_path / "pack.zip"
     build_pack(organisation=org, scope=PackScope(), path=path)
     with zipfile.ZipFile(path) as pack:

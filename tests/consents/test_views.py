@@ -11,9 +11,9 @@ from PIL import Image
 
 from accounts.models import AuditEntry
 from consents import services
-from consents.acts import ConsentAct, Decision, withdrawal
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -284,12 +284,7 @@ def test_the_ledger_card_says_when_it_was_checked_and_how_many_events_came_since
     subject = _granted_subject(org, purposes)
     with time_machine.travel("2026-11-02 09:00 +00:00", tick=False):
         services.ledger_verify(organisation=org)
-    services.consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=purposes[0]), subject=subject, channel="whatsapp"
-        ),
-    )
+    withdraw(subject, purposes[0], channel="whatsapp")
     with time_machine.travel("2026-11-05 09:00 +00:00", tick=False):
         body = client_for(staff).get(reverse("accounts:dashboard", args=[org.slug]))
     body = body.content.decode()

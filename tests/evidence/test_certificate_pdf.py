@@ -12,14 +12,14 @@ import pytest
 import time_machine
 from PIL import Image
 
-from consents.acts import ConsentAct, Decision, withdrawal
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
-from consents.services import consent_record, consent_withdraw, proof_create
+from consents.services import consent_record, proof_create
 from consents.uploads import InspectedUpload
 from evidence import pdf as evidence_pdf
 from evidence.certificates import RECORDS_FILENAME, certificate_pdf, certificate_records
 from evidence.signing import certificate_trust_roots, validate_pdf
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -63,16 +63,13 @@ def _history(org, dpo, *, full_name=SPANISH_NAME):
             proof=proof,
         ),
     )
-    withdrawn = consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=marketing),
-            subject=subject,
-            channel=Channel.WEB_FORM,
-            by_subject=True,
-            ip_address="203.0.113.7",
-            user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile",
-        ),
+    withdrawn = withdraw(
+        subject,
+        marketing,
+        channel=Channel.WEB_FORM,
+        by_subject=True,
+        ip_address="203.0.113.7",
+        user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile",
     )
     return {"subject": subject, "notice": notice, "events": [*granted, withdrawn]}
 

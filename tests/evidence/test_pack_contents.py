@@ -19,12 +19,15 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from consents import services
-from consents.acts import ConsentAct, Decision, withdrawal
-from consents.models import Action, Channel
 from evidence.packs import PackScope, _id_ranges, build_pack
 from evidence.verification import verify_upload
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import (
+    DataSubjectFactory,
+    PurposeFactory,
+    grant,
+    published_notice,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,24 +44,8 @@ def five_people(org, staff):
     # A name that a spreadsheet would run as a formula (csv_safe must neutralise it).
     people.append(DataSubjectFactory(organisation=org, full_name='=HYPERLINK("http://x.example")'))
     for person in people:
-        services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=person,
-                decisions=[Decision(purpose, Action.GRANTED, notice)],
-                channel=Channel.WHATSAPP,
-                recorded_by=staff,
-            ),
-        )
-    services.consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=purpose),
-            subject=people[2],
-            channel=Channel.WHATSAPP,
-            recorded_by=staff,
-        ),
-    )
+        grant(person, purpose, notice, recorded_by=staff)
+    withdraw(people[2], purpose, recorded_by=staff)
     return people
 
 

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel
 from evidence.packs import PackScope, build_pack
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 from tests.evidence.test_pdf_fonts_and_direction import (
     ARTICLE_DRAWN,
     VENDORED_BASE_FONTS,
@@ -29,15 +26,7 @@ def arabic_pack(org, staff, tmp_path):
     purpose = PurposeFactory(organisation=org, code="marketing", name="عروض", legal_basis="consent")
     notice = published_notice(purposes=[purpose], version="2025-09")
     subject = DataSubjectFactory(organisation=org, full_name="ليلى بن علي", phone="+34600123456")
-    services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-            recorded_by=staff,
-        ),
-    )
+    grant(subject, purpose, notice, recorded_by=staff)
     path = tmp_path / "pack.zip"
     build_pack(organisation=org, scope=PackScope(), path=path)
     with zipfile.ZipFile(path) as pack:

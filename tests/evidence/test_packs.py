@@ -17,12 +17,16 @@ from django.utils import timezone
 from PIL import Image
 
 from consents import services
-from consents.acts import ConsentAct, Decision, withdrawal
-from consents.models import Action, Channel
 from consents.uploads import inspect_upload
 from evidence.packs import PackScope, build_pack
 from evidence.verification import verify_upload
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import (
+    DataSubjectFactory,
+    PurposeFactory,
+    grant,
+    published_notice,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,16 +56,13 @@ def register(org, staff):
         (datetime(2026, 11, 3, 12, tzinfo=tz), people[1], marketing),
         (datetime(2026, 11, 4, 9, tzinfo=tz), people[2], documents),
     ]:
-        services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=subject,
-                decisions=[Decision(purpose, Action.GRANTED, notice)],
-                channel=Channel.WHATSAPP,
-                captured_at=day,
-                recorded_by=staff,
-                proof=proof if subject == people[0] else None,
-            ),
+        grant(
+            subject,
+            purpose,
+            notice,
+            captured_at=day,
+            recorded_by=staff,
+            proof=proof if subject == people[0] else None,
         )
     return {"people": people, "marketing": marketing}
 
@@ -132,15 +133,7 @@ def test_a_modified_file_in_the_pack_fails_verification(org, register, tmp_path)
 
 def test_an_older_pack_still_verifies_after_new_events(org, register, tmp_path, staff):
     path, _ = build(org, tmp_path, PackScope())
-    services.consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=register["marketing"]),
-            subject=register["people"][0],
-            channel=Channel.WHATSAPP,
-            recorded_by=staff,
-        ),
-    )
+    withdraw(register["people"][0], register["marketing"], recorded_by=staff)
     report = verify_upload(
         organisation=org, uploaded=SimpleUploadedFile("p.zip", path.read_bytes())
     )

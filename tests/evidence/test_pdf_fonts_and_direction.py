@@ -17,12 +17,10 @@ import pikepdf
 import pypdf
 import pytest
 
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel
-from consents.services import consent_record, proof_create
+from consents.services import proof_create
 from evidence import pdf as evidence_pdf
 from evidence.certificates import certificate_pdf
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -52,16 +50,7 @@ def _arabic_subject(org, dpo):
         organisation=org, full_name=ARABIC_NAME, phone="+34600123456", email="layla@example.org"
     )
     proof = proof_create(organisation=org, subject=subject, quote=QUOTE, files=[], created_by=dpo)
-    consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(purpose=purpose, action=Action.GRANTED, notice=notice)],
-            channel=Channel.WHATSAPP,
-            recorded_by=dpo,
-            proof=proof,
-        ),
-    )
+    grant(subject, purpose, notice, recorded_by=dpo, proof=proof)
     return subject
 
 

@@ -5,12 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel
 from evidence.models import SigningCertificate
 from jobs.models import Job
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 from tests.evidence.conftest import SIGNER_P12_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +30,7 @@ def subject(org):
     purpose = PurposeFactory(organisation=org, code="marketing", name="Promociones")
     notice = published_notice(purposes=[purpose])
     person = DataSubjectFactory(organisation=org, full_name="Lucía Pérez")
-    services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=person,
-            decisions=[Decision(purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-        ),
-    )
+    grant(person, purpose, notice)
     return person
 
 

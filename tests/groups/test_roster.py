@@ -2,13 +2,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from consents import services as consent_services
-from consents.acts import ConsentAct, Decision, withdrawal
-from consents.models import Action, Channel, DataSubject, NoticeVersion
+from consents.models import Action, DataSubject, NoticeVersion
 from consents.phones import parse_phone
 from groups import services
 from groups.models import GroupMembership, RosterCheck
-from tests.consents.factories import DataSubjectFactory
+from tests.consents.factories import DataSubjectFactory, grant, withdraw
 from tests.groups.factories import group_with_notice
 
 pytestmark = pytest.mark.django_db
@@ -30,23 +28,9 @@ def _subject(org, n, group=None, action=None, member=False):
     subject = DataSubjectFactory(organisation=org, phone=f"+346{n:08d}")
     if action:
         notice = NoticeVersion.objects.current_for(group.purpose, "es")
-        consent_services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=subject,
-                decisions=[Decision(group.purpose, Action.GRANTED, notice)],
-                channel=Channel.WHATSAPP,
-            ),
-        )
+        grant(subject, group.purpose, notice)
         if action == Action.WITHDRAWN:
-            consent_services.consent_withdraw(
-                organisation=org,
-                act=ConsentAct(
-                    decisions=withdrawal(purpose=group.purpose),
-                    subject=subject,
-                    channel=Channel.WHATSAPP,
-                ),
-            )
+            withdraw(subject, group.purpose)
     if member:
         services.group_member_add(group=group, phone=subject.phone, added_by=None)
     return subject

@@ -2,12 +2,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from consents import services as consent_services
-from consents.acts import ConsentAct, Decision, withdrawal
+from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, ConsentEvent, PurposeCategory
 from consents.phones import parse_phone
 from groups import services
 from groups.models import GroupMembership, StaffAccount, UsagePolicyVersion, WhatsAppGroup
-from tests.consents.factories import DataSubjectFactory, PurposeFactory
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, withdraw
 from tests.groups.factories import WhatsAppGroupFactory, group_purpose, group_with_notice
 
 pytestmark = pytest.mark.django_db
@@ -209,23 +209,11 @@ def test_a_withdrawn_member_is_flagged(org):
     group = group_with_notice(org)
     subject = DataSubjectFactory(organisation=org)
     notice = consent_services.NoticeVersion.objects.current_for(group.purpose, "es")
-    consent_services.consent_record(
-        organisation=org,
-        act=ConsentAct(
-            subject=subject,
-            decisions=[Decision(group.purpose, Action.GRANTED, notice)],
-            channel=Channel.WHATSAPP,
-        ),
-    )
+    grant(subject, group.purpose, notice)
     services.group_member_add(group=group, phone=subject.phone, added_by=None)
     services.group_member_add(group=group, phone=parse_phone("600111222", "ES"), added_by=None)
     assert group_flags(group).without_consent == 1
-    consent_services.consent_withdraw(
-        organisation=org,
-        act=ConsentAct(
-            decisions=withdrawal(purpose=group.purpose), subject=subject, channel=Channel.WHATSAPP
-        ),
-    )
+    withdraw(subject, group.purpose)
     flags = group_flags(group)
     assert (flags.without_consent, flags.withdrawn) == (1, 1)
     assert not flags.mixes_customers_and_employees

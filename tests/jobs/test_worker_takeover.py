@@ -19,13 +19,10 @@ import pytest
 from django.db import connection
 
 from accounts.models import AuditEntry
-from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel
 from evidence.packs import PackScope
 from jobs.models import Job
 from jobs.tasks import run_job
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -93,14 +90,7 @@ def test_a_job_whose_worker_dies_is_completed_by_another_exactly_once(
     notice = published_notice(purposes=[purpose])
     for _ in range(40):
         subject = DataSubjectFactory(organisation=org)
-        services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=subject,
-                decisions=[Decision(purpose, Action.GRANTED, notice)],
-                channel=Channel.WHATSAPP,
-            ),
-        )
+        grant(subject, purpose, notice)
     job = Job.objects.create(
         organisation=org,
         kind="pack",
