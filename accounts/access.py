@@ -9,8 +9,9 @@ receives ``request.organisation`` and ``request.membership`` and must fetch ever
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -52,3 +53,17 @@ def org_view(permission: str = "view"):
 def get_for_org_or_404(queryset_or_model, organisation, **lookups):
     """Fetch one object of ``organisation``; any other organisation's object is a 404."""
     return get_object_or_404(queryset_or_model, organisation=organisation, **lookups)
+
+
+def run_and_tell(request, service, success: str = "") -> bool:
+    """Run one service for a page that only acts (a POST, then a redirect) and tell the person
+    how it went: its ValidationError becomes the error shown (and nothing changed), else
+    ``success`` is shown. Returns whether the service succeeded."""
+    try:
+        service()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    if success:
+        messages.success(request, success)
+    return True

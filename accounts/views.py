@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import services
-from .access import SESSION_KEY, get_for_org_or_404, org_view
+from .access import SESSION_KEY, get_for_org_or_404, org_view, run_and_tell
 from .dashboard import dashboard_panels
 from .filters import AuditEntryFilter
 from .forms import MemberInviteForm, OrganisationForm, RoleForm
@@ -161,14 +161,13 @@ def member_list(request):
 @require_POST
 def invitation_revoke(request, pk):
     invitation = get_for_org_or_404(Invitation, request.organisation, pk=pk)
-    try:
-        services.invitation_revoke(invitation=invitation, revoked_by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
-        )
+    run_and_tell(
+        request,
+        lambda: services.invitation_revoke(
+            invitation=invitation, revoked_by=request.user, request=request
+        ),
+        _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email},
+    )
     return redirect("accounts:members", org_slug=request.organisation.slug)
 
 
@@ -192,14 +191,11 @@ def member_role(request, pk):
 @require_POST
 def member_remove(request, pk):
     membership = get_for_org_or_404(Membership, request.organisation, pk=pk)
-    try:
-        services.membership_remove(membership=membership)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("%(name)s was removed.") % {"name": membership.user.display_name}
-        )
+    run_and_tell(
+        request,
+        lambda: services.membership_remove(membership=membership),
+        _("%(name)s was removed.") % {"name": membership.user.display_name},
+    )
     return redirect("accounts:members", org_slug=request.organisation.slug)
 
 

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_for_org_or_404, org_view
+from accounts.access import get_for_org_or_404, org_view, run_and_tell
 from accounts.qr import qr_data_uri
 
 from . import services
@@ -60,10 +60,12 @@ def active_link(subject: DataSubject) -> ConsentLink | None:
 @require_POST
 def link_create(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
-    try:
-        services.consent_link_for_subject(subject=subject, created_by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    run_and_tell(
+        request,
+        lambda: services.consent_link_for_subject(
+            subject=subject, created_by=request.user, request=request
+        ),
+    )
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         return redirect(next_url)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_for_org_or_404, org_view
+from accounts.access import get_for_org_or_404, org_view, run_and_tell
 from accounts.csvsafe import csv_safe
 from accounts.models import AuditEntry
 from accounts.services import audit_record
@@ -415,12 +415,11 @@ def notice_detail(request, pk):
 @require_POST
 def notice_publish(request, pk):
     notice = get_for_org_or_404(NoticeVersion, request.organisation, pk=pk)
-    try:
-        services.notice_publish(notice=notice, published_by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Published. Its text is now frozen."))
+    run_and_tell(
+        request,
+        lambda: services.notice_publish(notice=notice, published_by=request.user, request=request),
+        _("Published. Its text is now frozen."),
+    )
     return redirect("consents:notice", org_slug=request.organisation.slug, pk=pk)
 
 
@@ -455,12 +454,11 @@ def unconfirmed_answers(request):
 @require_POST
 def unconfirmed_dismiss(request, pk):
     answer = get_for_org_or_404(UnconfirmedAnswer, request.organisation, pk=pk)
-    try:
-        services.unconfirmed_answer_dismiss(
+    run_and_tell(
+        request,
+        lambda: services.unconfirmed_answer_dismiss(
             answer=answer, dismissed_by=request.user, request=request
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The answer was dismissed; the earlier one stands."))
+        ),
+        _("The answer was dismissed; the earlier one stands."),
+    )
     return redirect("consents:unconfirmed", org_slug=request.organisation.slug)

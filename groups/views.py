@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_for_org_or_404, org_view
+from accounts.access import get_for_org_or_404, org_view, run_and_tell
 from accounts.qr import qr_data_uri
 from accounts.request_info import client_ip
 
@@ -61,12 +61,11 @@ def group_edit(request, pk):
 @require_POST
 def group_archive(request, pk):
     group = get_for_org_or_404(WhatsAppGroup, request.organisation, pk=pk)
-    try:
-        services.group_archive(group=group)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Group archived: its invite link no longer works."))
+    run_and_tell(
+        request,
+        lambda: services.group_archive(group=group),
+        _("Group archived: its invite link no longer works."),
+    )
     return redirect("groups:group", org_slug=request.organisation.slug, pk=group.pk)
 
 
@@ -121,12 +120,11 @@ def member_leave(request, pk, membership_pk):
     membership = get_for_org_or_404(
         GroupMembership, request.organisation, pk=membership_pk, group=group
     )
-    try:
-        services.group_member_leave(membership=membership)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Marked as left the group."))
+    run_and_tell(
+        request,
+        lambda: services.group_member_leave(membership=membership),
+        _("Marked as left the group."),
+    )
     return redirect("groups:group", org_slug=request.organisation.slug, pk=group.pk)
 
 
@@ -290,12 +288,11 @@ def policy_edit(request, pk):
 @require_POST
 def policy_publish(request, pk):
     policy = get_for_org_or_404(UsagePolicyVersion, request.organisation, pk=pk)
-    try:
-        services.policy_publish(policy=policy, published_by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Policy published: every member is asked to acknowledge it."))
+    run_and_tell(
+        request,
+        lambda: services.policy_publish(policy=policy, published_by=request.user, request=request),
+        _("Policy published: every member is asked to acknowledge it."),
+    )
     return redirect("groups:policies", org_slug=request.organisation.slug)
 
 
