@@ -10,10 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media
 
-# WeasyPrint's system libraries; harfbuzz-subset keeps font subsetting fast; Noto for Arabic.
+# WeasyPrint's system libraries; harfbuzz-subset keeps font subsetting fast. No font package:
+# evidence PDFs use only the fonts vendored in evidence/fonts/, whatever the host has.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 constancia \
