@@ -14,6 +14,7 @@ from .models import (
     LedgerHead,
     NoticeVersion,
     Purpose,
+    UnconfirmedAnswer,
 )
 from .phones import try_parse_phone
 
@@ -105,6 +106,10 @@ def dashboard_figures(organisation):
         "coverage": coverage,
         "events_this_week": [(label, this_week.get(value, 0)) for value, label in Action.choices],
         "last_check": last_check,
+        # Submissions on a poster or an invite that wait for the person (consents.rules).
+        "unconfirmed_pending": UnconfirmedAnswer.objects.filter(
+            organisation=organisation, status=UnconfirmedAnswer.Status.PENDING
+        ).count(),
         "events_since_check": events_since,
     }
 

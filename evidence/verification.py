@@ -108,9 +108,11 @@ def _signature_checks(report, organisation, name: str, pdf: bytes) -> None:
         report.add(False, _("%(file)s is signed") % {"file": name}, problem)
         return
     unchanged = result.intact and result.valid and result.coverage_entire_file
+    # The label says what was found: "intact" beside FAILED read as a contradiction.
+    label = _("%(file)s: signature intact") if unchanged else _("%(file)s: signature broken")
     report.add(
         unchanged,
-        _("%(file)s: signature intact") % {"file": name},
+        label % {"file": name},
         _("Signed by %(signer)s") % {"signer": result.signer} if unchanged else problem,
     )
     if unchanged:

@@ -130,6 +130,9 @@ def test_the_dpo_sees_the_waiting_answers_and_can_dismiss_one(
     assert listing.content.decode().count('data-testid="unconfirmed-row"') == 1
     assert "Lucía Pérez" in listing.content.decode()
 
+    dashboard = client_for(dpo).get(reverse("accounts:dashboard", args=["clinic"])).content
+    assert b'data-testid="unconfirmed-card"' in dashboard
+
     answer = UnconfirmedAnswer.objects.get()
     dpo_client = client_for(dpo)
     dpo_client.post(reverse("consents:unconfirmed_dismiss", args=["clinic", answer.pk]))
@@ -140,6 +143,8 @@ def test_the_dpo_sees_the_waiting_answers_and_can_dismiss_one(
         reverse("consents:unconfirmed_dismiss", args=["clinic", answer.pk]), follow=True
     )
     assert "handled already" in again.content.decode()
+    dashboard = dpo_client.get(reverse("accounts:dashboard", args=["clinic"])).content
+    assert b'data-testid="unconfirmed-card"' not in dashboard
 
 
 def test_an_invite_for_a_number_that_withdrew_waits_for_confirmation_without_whatsapp(
