@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
@@ -92,3 +93,25 @@ def test_a_job_whose_runner_fails_is_marked_failed_with_the_reason(job):
     assert run_job.apply(args=[job.pk]).get() == "failed"
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "DoesNotExist" in job.error
+
+
+def test_the_exports_page_says_what_a_job_covers_in_the_readers_language(client_for, org, dpo):
+    # A job started from the command line used to read "all purposes (command line)" in English
+    # on every page: its description is now said from its parameters, in the page's language.
+    from evidence.packs import PackScope
+
+    Job.objects.create(
+        organisation=org,
+        kind="pack",
+        parameters={**PackScope().to_parameters(), "source": "command"},
+        description="all purposes",
+    )
+    client = client_for(dpo)
+    spanish = client.get(
+        reverse("jobs:list", args=[org.slug]), HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert "todas las finalidades" in spanish and "(línea de órdenes)" in spanish
+    arabic = client.get(
+        reverse("jobs:list", args=[org.slug]), HTTP_ACCEPT_LANGUAGE="ar"
+    ).content.decode()
+    assert "جميع الأغراض" in arabic and "all purposes" not in arabic
