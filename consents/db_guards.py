@@ -5,6 +5,20 @@
 
 The model layer refuses too, but raw SQL, a shell or a bug would bypass it; these triggers do not.
 A table owner can still disable triggers, which is why the hash chain is the second line of defence.
+
+Row triggers do not see TRUNCATE, which empties a table at once (and, with CASCADE, every table
+whose rows point at it: truncating the organisations or the notices would take the ledger with
+them). On PostgreSQL a statement-level BEFORE TRUNCATE trigger refuses it on the ledger, its head
+and the published texts; it fires for tables reached by CASCADE too, so guarding the tables that
+hold the evidence covers every way in (checked on PostgreSQL 15). SQLite has no TRUNCATE: its
+``DELETE FROM t`` without WHERE runs the row triggers above.
+
+The refusal gives way only when the session sets ``constancia.allow_truncate = 'on'``, which the
+test suite does (tests/conftest.py) because Django empties tables with TRUNCATE after each
+transactional test. Any role may set that variable, so it stops accidents and careless scripts,
+not an attacker: the real defences are that the application connects as a role that owns no table
+and has no TRUNCATE privilege (deploy/postgres/), so it can neither truncate nor drop or disable a
+trigger, and the hash chain, which shows any gap whoever made it.
 """
 
 SQLITE_INSTALL = [
@@ -60,6 +74,50 @@ POSTGRES_REMOVE = [
     "DROP TRIGGER IF EXISTS consents_ledger_append_only ON consents_consentevent",
     "DROP TRIGGER IF EXISTS consents_notice_frozen ON consents_noticeversion",
 ]
+
+
+POSTGRES_TRUNCATE_FUNCTION = """CREATE OR REPLACE FUNCTION constancia_refuse_truncate()
+   RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     -- Set only by the test suite, whose flush after transactional tests is a TRUNCATE.
+     IF current_setting('constancia.allow_truncate', true) = 'on' THEN
+       RETURN NULL;
+     END IF;
+     RAISE EXCEPTION '%: TRUNCATE of % refused', TG_ARGV[0], TG_TABLE_NAME
+       USING ERRCODE = 'integrity_constraint_violation';
+   END $$"""
+
+
+def truncate_guard_install(connection, *, tables: dict[str, str]) -> None:
+    """Refuse TRUNCATE (CASCADE included) of ``tables`` on PostgreSQL; SQLite has no TRUNCATE."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(POSTGRES_TRUNCATE_FUNCTION)
+        for table, reason in tables.items():
+            name = connection.ops.quote_name(f"{table}_no_truncate")
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quoted}")
+            # Trigger arguments are literals, not parameters: the reasons are our own constants.
+            argument = "'" + reason.replace("'", "''") + "'"
+            cursor.execute(
+                f"CREATE TRIGGER {name} BEFORE TRUNCATE ON {quoted}"
+                f" FOR EACH STATEMENT EXECUTE FUNCTION constancia_refuse_truncate({argument})"
+            )
+
+
+def truncate_guard_remove(
+    connection, *, tables: dict[str, str], drop_function: bool = False
+) -> None:
+    """Drop the TRUNCATE triggers of ``tables`` (and the function, once no app uses it)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            name = connection.ops.quote_name(f"{table}_no_truncate")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {connection.ops.quote_name(table)}")
+        if drop_function:
+            cursor.execute("DROP FUNCTION IF EXISTS constancia_refuse_truncate()")
 
 
 def _statements(vendor: str, install: bool) -> list[str]:

@@ -5,10 +5,26 @@ through the real client logged in as each of them.
 """
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from accounts.roles import Role
 from config.celery import app as celery_app
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+
+def _allow_flush_truncate(sender, connection, **kwargs):
+    """Let Django's flush after transactional tests TRUNCATE the guarded tables on PostgreSQL.
+
+    The ledger's TRUNCATE trigger (consents/db_guards.py) gives way only to this session setting,
+    and only the test suite sets it; tests of the trigger switch it off with SET LOCAL.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET constancia.allow_truncate = 'on'")
+
+
+# Every connection, the live server's and the threads' included, from the very first one.
+connection_created.connect(_allow_flush_truncate)
 
 
 @pytest.fixture(autouse=True)
