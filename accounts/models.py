@@ -275,7 +275,9 @@ class FrozenOnPublish(models.Model):
 
     Consent notices and the WhatsApp usage policy share it. Publishing sets ``sha256`` and
     ``published_at`` once (``accounts.services.version_publish``); after that the model refuses
-    changes here in ``clean()`` and the database refuses them too (consents/db_guards.py).
+    changes here in ``clean()``. The database refuses UPDATE and DELETE of a published notice
+    (consents/db_guards.py) and TRUNCATE of both tables on PostgreSQL; a published usage policy
+    has no row trigger yet, so its hash is what shows a change.
     """
 
     sha256 = models.CharField(max_length=64, blank=True, editable=False)
