@@ -15,6 +15,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -197,7 +198,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Constancia <no-reply@localhost>")
 
-# Celery: Redis as broker and result store when REDIS_URL is set; otherwise run tasks in-process.
+# Celery: Redis as broker and result store when REDIS_URL is set; otherwise Celery runs its few
+# small tasks in-process (long jobs go to the thread runner instead: JOBS_RUNNER below).
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -323,6 +325,17 @@ TSA_URL = env("TSA_URL", default="")
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)
 # A running job whose heartbeat is older than this is presumed dead and may be taken over.
 EXPORT_JOB_STALE_SECONDS = env.int("EXPORT_JOB_STALE_SECONDS", default=120)
+# Who runs background jobs (jobs.tasks.job_enqueue): "celery" (workers through Redis), "thread"
+# (daemon threads of the web process: pages return at once without Redis) or "inline" (inside the
+# request, before the page returns: the test suite).
+JOBS_RUNNER = env("JOBS_RUNNER", default="celery" if REDIS_URL else "thread")
+if JOBS_RUNNER not in ("celery", "thread", "inline"):
+    raise ImproperlyConfigured(f"JOBS_RUNNER must be celery, thread or inline, not {JOBS_RUNNER!r}")
+if JOBS_RUNNER == "celery" and not REDIS_URL:
+    # Without a broker Celery runs tasks eagerly: the page would block while saying otherwise.
+    raise ImproperlyConfigured("JOBS_RUNNER=celery needs REDIS_URL (or use thread)")
+# Threads of the "thread" runner: two let a certificate run while a long pack is being built.
+JOBS_THREADS = env.int("JOBS_THREADS", default=2)
 # Redis redelivers a task whose worker died without acknowledging it after this many seconds.
 # Workers sweep for such orphaned tasks about every interval x throttle seconds (kombu defaults).
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -9,6 +9,7 @@ a second run rewrites the same result, never half of one.
 """
 
 import hashlib
+import logging
 import os
 import socket
 import tempfile
@@ -17,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,6 +28,8 @@ from accounts.services import audit_record
 
 from . import registry
 from .models import Job
+
+log = logging.getLogger(__name__)
 
 
 class ClaimLost(Exception):
@@ -158,6 +161,45 @@ def job_fail(*, job_id: int, worker: str, error: str) -> None:
     Job.objects.filter(pk=job_id, claimed_by=worker).update(
         status=Job.Status.FAILED, error=error[:2000], finished_at=timezone.now()
     )
+
+
+# What one delivery of a job came to (jobs.tasks.run_job returns these words).
+NOTHING_TO_DO = "nothing to do"
+DONE = "done"
+FAILED = "failed"
+LOST = "lost"
+BUSY = "busy"  # another worker holds a fresh claim: try again once it could have gone stale
+TRANSIENT = "transient"  # a database or disk hiccup: the job is queued again, try again later
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+
+
+def job_deliver(*, job_id: int, worker: str) -> tuple[str, Exception | None]:
+    """One delivery of a job, the same for a Celery worker and the in-process background runner:
+    claim it, run its kind's runner, and say how it went. Only a delivery that holds the claim
+    writes; a runner's error marks the job failed with the reason, a transient one hands the job
+    back (queued) for the caller to retry."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return NOTHING_TO_DO, None  # a duplicate delivery of a finished job is harmless
+    claimed = job_claim(job_id=job_id, worker=worker)
+    if claimed is None:
+        return BUSY, None
+    try:
+        registry.get(claimed.kind).runner(job=claimed, worker=worker)
+    except ClaimLost:
+        log.warning("job %s was taken over by another worker", job_id)
+        return LOST, None
+    except TRANSIENT_ERRORS as error:
+        Job.objects.filter(pk=job_id, claimed_by=worker).update(
+            status=Job.Status.QUEUED, error=str(error)[:2000]
+        )
+        return TRANSIENT, error
+    except Exception as error:
+        log.exception("job %s failed", job_id)
+        job_fail(job_id=job_id, worker=worker, error=f"{type(error).__name__}: {error}")
+        return FAILED, error
+    return DONE, None
 
 
 def job_run_here(*, job: Job, worker: str, on_progress=None) -> Job:

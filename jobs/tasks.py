@@ -4,20 +4,21 @@ The task names are those of the evidence app, where jobs began: a task queued be
 is still run after it.
 """
 
-import logging
-
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
+from django.conf import settings
+from django.db import transaction
 
 from accounts.models import Organisation, User
 
-from . import registry
 from . import services as jobs
 from .models import Job
 
-log = logging.getLogger(__name__)
+MAX_RETRIES = 8
 
-TRANSIENT = (OperationalError, InterfaceError, OSError)
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before trying a transiently failed job again: 5, 10, 20, ... up to 5 minutes."""
+    return min(300, 5 * 2**retries)
 
 
 def job_enqueue(
@@ -29,7 +30,11 @@ def job_enqueue(
     description: str = "",
 ) -> Job:
     """Record a job and run it once the row is committed: a worker never looks for a job that a
-    rolled-back request never made."""
+    rolled-back request never made.
+
+    Who runs it is settings.JOBS_RUNNER: "celery" (a worker, through Redis), "thread" (this
+    process's background runner, jobs.background: the page returns at once) or "inline" (here,
+    before the page returns: the test suite)."""
     job = jobs.job_create(
         organisation=organisation,
         kind=kind,
@@ -37,8 +42,20 @@ def job_enqueue(
         requested_by=requested_by,
         description=description,
     )
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
     return job
+
+
+def job_dispatch(*, job_id: int) -> None:
+    runner = settings.JOBS_RUNNER
+    if runner == "thread":
+        from . import background
+
+        background.submit(job_id)
+    elif runner == "inline":
+        run_job.apply(args=[job_id])
+    else:
+        run_job.delay(job_id)
 
 
 @shared_task(
@@ -48,33 +65,17 @@ def job_enqueue(
     reject_on_worker_lost=True,
     time_limit=3600,
     soft_time_limit=3500,
-    max_retries=8,
+    max_retries=MAX_RETRIES,
 )
 def run_job(self, job_id: int) -> str:
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_finished:
-        return "nothing to do"  # a duplicate delivery of a finished job is harmless
-    worker = jobs.worker_name()
-    claimed = jobs.job_claim(job_id=job_id, worker=worker)
-    if claimed is None:
+    outcome, error = jobs.job_deliver(job_id=job_id, worker=jobs.worker_name())
+    if outcome == jobs.BUSY:
         # Another worker holds a fresh claim: come back once it has either finished or gone stale.
         raise self.retry(countdown=jobs.stale_after().total_seconds() + 1)
-    try:
-        registry.get(claimed.kind).runner(job=claimed, worker=worker)
-    except jobs.ClaimLost:
-        log.warning("job %s was taken over by another worker", job_id)
-        return "lost"
-    except TRANSIENT as error:
-        # Database or disk hiccup: hand the job back and retry with backoff.
-        Job.objects.filter(pk=job_id, claimed_by=worker).update(
-            status=Job.Status.QUEUED, error=str(error)[:2000]
-        )
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
-    except Exception as error:
-        log.exception("job %s failed", job_id)
-        jobs.job_fail(job_id=job_id, worker=worker, error=f"{type(error).__name__}: {error}")
-        return "failed"
-    return "done"
+    if outcome == jobs.TRANSIENT:
+        # Database or disk hiccup: the job was handed back; retry with backoff.
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+    return outcome
 
 
 @shared_task(name="evidence.tasks.expire_export_files", acks_late=True, time_limit=600)

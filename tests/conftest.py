@@ -30,8 +30,11 @@ connection_created.connect(_allow_flush_truncate)
 @pytest.fixture(autouse=True)
 def _eager_celery(request, settings):
     # Tests run tasks in-process unless they ask for a real worker (tests marked "worker").
+    # Jobs likewise run inside the request ("inline"), so a test sees the finished job; tests of
+    # the background runner ask for "thread" themselves.
     eager = request.node.get_closest_marker("worker") is None
     settings.CELERY_TASK_ALWAYS_EAGER = eager
+    settings.JOBS_RUNNER = "inline" if eager else "celery"
     celery_app.conf.task_always_eager = eager
     celery_app.conf.task_eager_propagates = True
     yield
