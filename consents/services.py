@@ -511,7 +511,8 @@ def ledger_verify_checked(
     found = checkpoints.contradiction(
         organisation=organisation,
         head_sequence=result.head_sequence,
-        claims=[*checkpoints.stored_claims(organisation), *(claims or [])],
+        # Given claims first: a message names the uploaded checkpoint, not its stored copy.
+        claims=[*(claims or []), *checkpoints.stored_claims(organisation)],
     )
     if found is None:
         return result
