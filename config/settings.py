@@ -321,6 +321,10 @@ if DEVELOPMENT:
 else:
     EVIDENCE_ENCRYPTION_KEY = env("EVIDENCE_ENCRYPTION_KEY")
 TSA_URL = env("TSA_URL", default="")
+# Signed ledger checkpoints (consents/checkpoints.py) also leave the database: one file each in
+# this directory (empty: none), and with CHECKPOINT_EMAIL an e-mail to the organisation's DPOs.
+CHECKPOINT_EXPORT_DIR = env("CHECKPOINT_EXPORT_DIR", default="")
+CHECKPOINT_EMAIL = env.bool("CHECKPOINT_EMAIL", default=False)
 # Days an export's file is kept; the job row stays for the record.
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)
 # A running job whose heartbeat is older than this is presumed dead and may be taken over.

@@ -12,6 +12,7 @@ from .models import (
     ConsentState,
     DataSubject,
     IntegrityCheck,
+    LedgerCheckpoint,
     LedgerHead,
     NoticeVersion,
     Proof,
@@ -67,6 +68,13 @@ class LedgerHeadAdmin(ReadOnlyAdmin):
 class IntegrityCheckAdmin(ReadOnlyAdmin):
     list_display = ["organisation", "checked_at", "ok", "events_checked", "broken_sequence"]
     list_filter = ["organisation", "ok"]
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "sequence", "signed_at", "head_hash", "triggered_by"]
+    list_filter = ["organisation"]
+    exclude = ["signature", "timestamp_token"]
 
 
 @admin.register(Proof)

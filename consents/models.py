@@ -654,3 +654,46 @@ class UnconfirmedAnswer(models.Model):
 
     def __str__(self):
         return f"{self.subject} / {self.purpose}: {self.get_status_display()}"
+
+
+# --- signed checkpoints (consents/checkpoints.py, evidence/checkpoints.py) ------------------
+
+
+class LedgerCheckpoint(models.Model):
+    """The organisation's signed statement that its chain stood at #sequence with head_hash.
+
+    In the spirit of Certificate Transparency's signed tree heads (RFC 6962 3.5): once a copy
+    has left the database (a DPO's archive, CHECKPOINT_EXPORT_DIR, an e-mail, a pack), nobody
+    can delete the newest events and rewind LedgerHead without verification noticing, because
+    the chain no longer reaches, or no longer holds, what was signed. ``statement`` keeps the
+    exact bytes signed; ``signature`` is a detached CMS (PKCS#7) signature over them, DER.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="ledger_checkpoints"
+    )
+    sequence = models.PositiveBigIntegerField(_("reference"))
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(_("signed"))
+    statement = models.TextField()
+    signature = models.BinaryField()
+    timestamp_token = models.BinaryField(blank=True, default=b"")
+    certificate_pem = models.TextField()
+    certificate_fingerprint = models.CharField(max_length=64)
+    triggered_by = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["-signed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-signed_at"], name="checkpoint_org_signed"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id}#{self.sequence} {self.signed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def file_stem(self) -> str:
+        at = self.signed_at.astimezone(datetime.UTC)
+        return f"checkpoint-{self.sequence}-{at:%Y%m%dT%H%M%SZ}"

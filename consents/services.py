@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record, version_publish
 
-from . import chain, rules
+from . import chain, checkpoints, rules
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput
 from .models import (
     GENESIS_HASH,
@@ -496,11 +496,50 @@ def ledger_verify_chain(
     return VerificationResult(True, checked, checked, expected_prev)
 
 
-def ledger_verify(*, organisation: Organisation, triggered_by: str = "") -> IntegrityCheck:
-    """Verify and keep the result (shown on the dashboard and the Ledger integrity page)."""
-    started = time.monotonic()
+def ledger_verify_checked(
+    *, organisation: Organisation, claims: list[checkpoints.Claim] | None = None
+) -> VerificationResult:
+    """Recompute the chain, then hold it against every head recorded before: signed
+    checkpoints, earlier successful checks, and ``claims`` (an uploaded checkpoint).
+
+    The chain alone cannot see its newest events deleted with the head rewound to match; a head
+    recorded earlier can (consents.checkpoints). The first broken sequence is named either way.
+    """
     result = ledger_verify_chain(organisation=organisation)
-    return IntegrityCheck.objects.create(
+    if not result.ok:
+        return result
+    found = checkpoints.contradiction(
+        organisation=organisation,
+        head_sequence=result.head_sequence,
+        # Given claims first: a message names the uploaded checkpoint, not its stored copy.
+        claims=[*(claims or []), *checkpoints.stored_claims(organisation)],
+    )
+    if found is None:
+        return result
+    broken_sequence, reason = found
+    return VerificationResult(
+        False,
+        result.events_checked,
+        result.head_sequence,
+        result.head_hash,
+        broken_sequence,
+        reason,
+    )
+
+
+def ledger_verify(
+    *,
+    organisation: Organisation,
+    triggered_by: str = "",
+    claims: list[checkpoints.Claim] | None = None,
+) -> IntegrityCheck:
+    """Verify (ledger_verify_checked) and keep the result (shown on the dashboard and the Ledger
+    integrity page). When it holds, the organisation signs a checkpoint of the head it verified
+    (consents.checkpoints.sign_after_verification): at every verification, so at least nightly.
+    """
+    started = time.monotonic()
+    result = ledger_verify_checked(organisation=organisation, claims=claims)
+    check = IntegrityCheck.objects.create(
         organisation=organisation,
         ok=result.ok,
         events_checked=result.events_checked,
@@ -511,6 +550,8 @@ def ledger_verify(*, organisation: Organisation, triggered_by: str = "") -> Inte
         duration_ms=int((time.monotonic() - started) * 1000),
         triggered_by=triggered_by[:60],
     )
+    checkpoints.sign_after_verification(check)
+    return check
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ org_patterns = [
     path("register/", views.register, name="register"),
     path("register.csv", views.register_csv, name="register_csv"),
     path("ledger/", views.ledger, name="ledger"),
+    path("ledger/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint_download"),
     path("purposes/", views.purpose_list, name="purposes"),
     path("purposes/<int:pk>/", views.purpose_edit, name="purpose_edit"),
     path("notices/", views.notice_list, name="notices"),

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,13 +15,14 @@ from accounts.csvsafe import csv_safe
 from accounts.models import AuditEntry
 from accounts.services import audit_record
 
-from . import link_views, selectors, services
+from . import checkpoints, link_views, selectors, services
 from .filters import ConsentRegisterFilter
 from .forms import CaptureForm, NoticeForm, PurposeForm, WithdrawForm
 from .models import (
     ConsentEvent,
     ConsentState,
     DataSubject,
+    LedgerCheckpoint,
     NoticeVersion,
     ProofFile,
     Purpose,
@@ -325,7 +326,24 @@ def ledger(request):
         .select_related("purpose")
         .order_by("-sequence")[:20]
     )
-    return render(request, "consents/ledger.html", {"checks": checks, "recent": recent})
+    signed = LedgerCheckpoint.objects.filter(organisation=org).defer("signature")[:20]
+    return render(
+        request,
+        "consents/ledger.html",
+        {"checks": checks, "recent": recent, "checkpoints": signed},
+    )
+
+
+@org_view("verify_ledger")
+def checkpoint_download(request, pk):
+    """One signed checkpoint as a file the DPO keeps outside the database (consents.checkpoints)."""
+    checkpoint = get_for_org_or_404(LedgerCheckpoint, request.organisation, pk=pk)
+    response = HttpResponse(
+        checkpoints.bundle_bytes(checkpoint), content_type="application/json; charset=utf-8"
+    )
+    filename = f"{request.organisation.slug}-{checkpoint.file_stem}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- purposes and notices -------------------------------------------------------------------

@@ -6,9 +6,13 @@ class EvidenceConfig(AppConfig):
     name = "evidence"
 
     def ready(self):
+        from consents.checkpoints import register_signer
         from jobs.registry import JobKind, register
 
-        from . import runners
+        from . import checkpoints, runners
+
+        # Every successful ledger verification ends with a signed checkpoint of its head.
+        register_signer(checkpoints.checkpoint_after_verification)
 
         register(
             JobKind(

@@ -18,18 +18,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from consents import chain
+from consents import chain, checkpoints
 from consents.models import (
     Action,
     ConsentEvent,
     ConsentState,
     DataSubject,
+    LedgerCheckpoint,
     LegalBasis,
     NoticeVersion,
     Purpose,
     PurposeCategory,
 )
-from consents.services import ledger_verify_chain
+from consents.services import ledger_verify_checked
 
 from . import pdf as evidence_pdf
 from . import signing
@@ -183,7 +184,7 @@ def event_record(event: ConsentEvent) -> dict:
 def _verification_record(subject: DataSubject, verification=None) -> dict:
     # A pack verifies the chain once and hands the result to each of its certificates: checking
     # 100,000 events again per certificate made a 100-certificate pack take 8 minutes longer.
-    result = verification or ledger_verify_chain(organisation=subject.organisation)
+    result = verification or ledger_verify_checked(organisation=subject.organisation)
     return {
         "ok": result.ok,
         "events_checked": result.events_checked,
@@ -253,7 +254,15 @@ def certificate_records(
             for s in states
         ],
         "ledger_verification": _verification_record(subject, verification),
+        "ledger_checkpoint": _latest_checkpoint(organisation),
     }
+
+
+def _latest_checkpoint(organisation) -> dict | None:
+    # The organisation's latest signed head travels with the certificate: whoever keeps the
+    # certificate keeps a checkpoint the ledger must still reach (consents.checkpoints).
+    latest = LedgerCheckpoint.objects.filter(organisation=organisation).first()
+    return checkpoints.bundle(latest) if latest else None
 
 
 # --- the PDF --------------------------------------------------------------------------------
@@ -364,7 +373,7 @@ def certificate_pdf(
 ) -> bytes:
     """Render the proof-of-consent certificate as PDF/A-3b, embed the records, sign it (PAdES).
 
-    ``verification``: a ledger_verify_chain result made moments ago (an evidence pack passes its
+    ``verification``: a ledger_verify_checked result made moments ago (an evidence pack passes its
     own); without it the organisation's chain is verified here.
 
     Language: the organisation's default unless given. Signed with the organisation's active

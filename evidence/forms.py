@@ -61,3 +61,7 @@ class CertificateUploadForm(forms.Form):
     password = forms.CharField(
         label=_("Its password"), widget=forms.PasswordInput, required=False, strip=False
     )
+
+
+class CheckpointUploadForm(forms.Form):
+    file = forms.FileField(label=_("Checkpoint file (.json) from your own archive"))

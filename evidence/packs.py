@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 
 from accounts.csvsafe import csv_safe
 from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
-from consents.services import ledger_verify_chain
+from consents.services import ledger_verify_checked
 
 VERIFIER = Path(__file__).with_name("verify_chain.py")
 
@@ -283,6 +283,33 @@ page, with this ZIP).
 
 The ledger was verified when this pack was made: {verification}
 Chain head then: #{head_sequence} {head_hash}
+
+4. Signed checkpoints
+---------------------
+After every successful verification the controller signs a checkpoint: a small JSON statement
+of the chain head it verified ({{organisation, sequence, head_hash, at}}). checkpoints/ holds
+every one signed so far ({checkpoints} in this pack), each as checkpoint-N-TIME.json (the exact
+bytes signed), checkpoint-N-TIME.p7s (a detached CMS signature, DER) and, when a timestamp
+authority was used, checkpoint-N-TIME.tst (an RFC 3161 token over the .json). Check a signature
+with OpenSSL:
+
+    openssl cms -verify -binary -inform DER -purpose any \
+        -in checkpoints/FILE.p7s -content checkpoints/FILE.json \
+        -CAfile checkpoints/signer-certificates.pem -out /dev/null
+
+It must print "CMS Verification successful"; a changed byte prints "Verification failure".
+Every checkpoint at once:
+
+    for f in checkpoints/*.p7s; do
+        printf '%s ' "$f"
+        openssl cms -verify -binary -inform DER -purpose any -in "$f" \
+            -content "${{f%.p7s}}.json" -CAfile checkpoints/signer-certificates.pem -out /dev/null
+    done
+
+verify_chain.py checks the checkpoints against the pack: the event at a checkpoint's sequence,
+where it is in the pack, must have the hash the checkpoint signed, and the chain head above
+must not be below any checkpoint's sequence (a head that went backwards means the newest
+events were removed). Keep your own copies of checkpoints: they pin the ledger as it was.
 """
 
 OTHERS_TEXT = """The other {missing} people have no certificate in this pack: a pack includes at
@@ -310,6 +337,7 @@ class _Pack:
         default_factory=lambda: {"granted": 0, "withdrawn": 0, "refused": 0}
     )
     certified: list[int] = field(default_factory=list)
+    checkpoints: int = 0
 
     @property
     def missing(self) -> int:
@@ -444,6 +472,47 @@ def _write_certificates(pack: _Pack, timestamper) -> None:
     _write_csv(pack, "certificates.csv", ["subject_id", "full_name", "certificate"], rows)
 
 
+def _write_checkpoints(pack: _Pack) -> None:
+    """checkpoints/: every signed checkpoint of the organisation (consents.checkpoints), as the
+    exact statement, its detached CMS signature and any RFC 3161 token, an index that
+    verify_chain.py reads, and the certificates that signed them (for openssl cms -verify)."""
+    from consents.models import LedgerCheckpoint
+
+    index, certificates, used = [], {}, set()
+    rows = LedgerCheckpoint.objects.filter(organisation=pack.organisation).order_by(
+        "sequence", "signed_at", "pk"
+    )
+    for checkpoint in rows.iterator(chunk_size=500):
+        stem = f"checkpoints/{checkpoint.file_stem}"
+        if stem in used:  # two verifications within the same second
+            stem = f"{stem}-{checkpoint.pk}"
+        used.add(stem)
+        pack.zip.write_bytes(f"{stem}.json", checkpoint.statement.encode("utf-8"))
+        pack.zip.write_bytes(f"{stem}.p7s", bytes(checkpoint.signature))
+        token = bytes(checkpoint.timestamp_token or b"")
+        if token:
+            pack.zip.write_bytes(f"{stem}.tst", token)
+        certificates.setdefault(checkpoint.certificate_fingerprint, checkpoint.certificate_pem)
+        index.append(
+            {
+                "sequence": checkpoint.sequence,
+                "head_hash": checkpoint.head_hash,
+                "signed_at": checkpoint.signed_at.isoformat(),
+                "statement": f"{stem}.json",
+                "signature": f"{stem}.p7s",
+                "timestamp_token": f"{stem}.tst" if token else None,
+            }
+        )
+    pack.checkpoints = len(index)
+    if certificates:
+        pack.zip.write_bytes(
+            "checkpoints/signer-certificates.pem", "".join(certificates.values()).encode()
+        )
+    pack.zip.write_bytes(
+        "checkpoints/checkpoints.json", json.dumps(index, indent=1).encode("utf-8")
+    )
+
+
 def _write_verify_text(pack: _Pack, signing) -> None:
     """VERIFY.txt: every command it gives was run on an extracted pack (tests/evidence)."""
     organisation, verification = pack.organisation, pack.verification
@@ -464,6 +533,7 @@ def _write_verify_text(pack: _Pack, signing) -> None:
         verification=pack.verification_text(),
         head_sequence=verification.head_sequence,
         head_hash=verification.head_hash,
+        checkpoints=pack.checkpoints,
     )
     pack.zip.write_bytes("VERIFY.txt", text.encode())
 
@@ -569,7 +639,8 @@ def _write_manifest(pack: _Pack) -> dict:
             "command": "python3 verify_chain.py",
             "hash": "sha256(prev_hash + canonical JSON of hashed_fields)",
             "checks": "the hash of every event in records.json; prev_hash against the hash of "
-            "the event before, wherever both sequence numbers are in the pack; the chain head",
+            "the event before, wherever both sequence numbers are in the pack; the chain head; "
+            "the signed checkpoints in checkpoints/checkpoints.json",
         },
         "files": list(pack.zip.members),
     }
@@ -595,13 +666,14 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
         zip=HashingZip(path),
         generated_at=timezone.localtime(),
         # Verified once, before any event is read, and handed to every certificate.
-        verification=ledger_verify_chain(organisation=organisation),
+        verification=ledger_verify_checked(organisation=organisation),
         total=total,
     )
     _write_records(pack, progress)
     _write_subjects(pack)
     _write_proofs(pack)
     _write_certificates(pack, timestamper)
+    _write_checkpoints(pack)
     pack.zip.write_bytes("verify_chain.py", VERIFIER.read_bytes())
     signing = certificate_for_signing(organisation)
     pack.zip.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import checkpoint_views, views
 
 app_name = "evidence"
 
@@ -9,4 +9,9 @@ urlpatterns = [
     path("subjects/<int:pk>/certificate/", views.certificate_request, name="certificate"),
     path("evidence/verify/", views.verify, name="verify"),
     path("evidence/signing/", views.signing_certificate, name="signing"),
+    path(
+        "ledger/checkpoints/upload/",
+        checkpoint_views.checkpoint_upload,
+        name="checkpoint_upload",
+    ),
 ]

@@ -5,7 +5,8 @@ Shipped inside every pack; needs only Python 3 and its standard library, so a re
 it without Constancia:
 
     python3 verify_chain.py                  (in the folder the pack was extracted to)
-    python3 verify_chain.py path/to/records.json --manifest path/to/manifest.json
+    python3 verify_chain.py path/to/records.json --manifest path/to/manifest.json \
+        --checkpoints path/to/checkpoints/checkpoints.json
 
 Each event in records.json carries ``hashed_fields`` (exactly what the ledger hashed), its
 ``prev_hash`` and its ``hash``, where
@@ -16,7 +17,11 @@ and canonical JSON means: keys sorted, no spaces, UTF-8 kept as is. What can be 
 the hash of every event in the pack; the link (prev_hash = hash of the event before) wherever
 both sequence numbers are in the pack (a pack holds the events of its scope only, so events of
 other purposes, dates or people leave gaps); that the readable fields say what the hashed ones
-say; and the chain head recorded in manifest.json. Prints "OK: ..." and exits 0, or
+say; the chain head recorded in manifest.json; and the controller's signed checkpoints in
+checkpoints/ (the event at a checkpoint's sequence, where it is in the pack, has the hash the
+checkpoint signed, and the chain head is not below any checkpoint: a head that went backwards
+means the newest events were removed). Checkpoint signatures need OpenSSL (VERIFY.txt), which
+the standard library cannot replace. Prints "OK: ..." and exits 0, or
 "BROKEN at sequence N: ..." for the first broken sequence and exits 1.
 """
 
@@ -103,7 +108,7 @@ def _check_event(event, index):
     return sequence
 
 
-def verify(events, head=None) -> list[str]:
+def verify(events, head=None, checkpoints=None) -> list[str]:
     """The lines of an OK report; raises Broken at the first problem, in sequence order."""
     checked, links, gaps, previous = 0, 0, 0, None
     for index, event in enumerate(events):
@@ -136,7 +141,74 @@ def verify(events, head=None) -> list[str]:
             f"Chain head when the pack was made: #{head_sequence} {head_hash}"
             + (" (in this pack, matching)." if at_head is not None else " (not in this pack).")
         )
+    if checkpoints:
+        lines.append(_check_checkpoints(events, head, checkpoints))
     return lines
+
+
+def _check_checkpoints(events, head, checkpoints) -> str:
+    """Each checkpoint pins the chain: its event keeps the signed hash, the head never goes
+    back below it. Raises Broken at the lowest contradiction."""
+    by_sequence = {e["sequence"]: e for e in events}
+    inside = 0
+    for point in sorted(checkpoints, key=lambda p: p["sequence"]):
+        sequence, signed_hash, at = point["sequence"], point["head_hash"], point["at"]
+        event = by_sequence.get(sequence)
+        if event is not None:
+            inside += 1
+            if event["hash"] != signed_hash:
+                raise Broken(
+                    sequence,
+                    f"its hash differs from {signed_hash}, which the checkpoint signed on {at} "
+                    "recorded for it (the ledger was rewritten)",
+                )
+        if head is None:
+            continue
+        head_sequence, head_hash = head
+        if head_sequence < sequence:
+            raise Broken(
+                head_sequence + 1,
+                f"the checkpoint signed on {at} recorded the chain head #{sequence} "
+                f"{signed_hash}, but the chain head in manifest.json is #{head_sequence}: the "
+                f"ledger went backwards, events #{head_sequence + 1} to #{sequence} were removed",
+            )
+        if head_sequence == sequence and head_hash != signed_hash:
+            raise Broken(
+                sequence,
+                f"the chain head in manifest.json differs from {signed_hash}, which the "
+                f"checkpoint signed on {at} recorded (the ledger was rewritten)",
+            )
+    return (
+        f"{len(checkpoints)} signed checkpoints checked: the chain head is not below any of them"
+        f" and the {inside} at an event in this pack match its hash (signatures: see VERIFY.txt)."
+    )
+
+
+def _checkpoints(index_path):
+    """The signed statements listed in checkpoints/checkpoints.json (None without the file)."""
+    if not index_path or not os.path.exists(index_path):
+        return None
+    base = os.path.dirname(os.path.dirname(os.path.abspath(index_path)))
+    with open(index_path, encoding="utf-8") as handle:
+        index = json.load(handle)
+    if not isinstance(index, list):
+        raise Broken(None, "checkpoints/checkpoints.json holds no list of checkpoints")
+    points = []
+    for entry in index:
+        name = entry.get("statement") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not os.path.exists(os.path.join(base, name)):
+            raise Broken(None, f"the checkpoint statement {name} is missing")
+        # The statement file is what was signed: its words count, not the index's.
+        with open(os.path.join(base, name), encoding="utf-8") as handle:
+            statement = json.load(handle)
+        sequence = statement.get("sequence") if isinstance(statement, dict) else None
+        signed_hash = statement.get("head_hash") if isinstance(statement, dict) else None
+        if not isinstance(sequence, int) or not isinstance(signed_hash, str):
+            raise Broken(None, f"the checkpoint statement {name} is not a checkpoint")
+        if (entry.get("sequence"), entry.get("head_hash")) != (sequence, signed_hash):
+            raise Broken(sequence, f"checkpoints.json differs from the signed {name}")
+        points.append({"sequence": sequence, "head_hash": signed_hash, "at": statement.get("at")})
+    return points
 
 
 def _head(manifest_path):
@@ -157,12 +229,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("records", nargs="?", default="records.json")
     parser.add_argument("--manifest", help="default: manifest.json beside the records")
+    parser.add_argument(
+        "--checkpoints", help="default: checkpoints/checkpoints.json beside the records"
+    )
     args = parser.parse_args(argv)
-    manifest = args.manifest or os.path.join(os.path.dirname(args.records), "manifest.json")
+    folder = os.path.dirname(args.records)
+    manifest = args.manifest or os.path.join(folder, "manifest.json")
+    index = args.checkpoints or os.path.join(folder, "checkpoints", "checkpoints.json")
     try:
         with open(args.records, encoding="utf-8") as handle:
             events = _events(json.load(handle))
-        lines = verify(events, _head(manifest))
+        lines = verify(events, _head(manifest), _checkpoints(index))
     except Broken as broken:
         where = f"at sequence {broken.sequence}" if broken.sequence is not None else "in the file"
         print(f"BROKEN {where}: {broken.reason}.")

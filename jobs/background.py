@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from . import services as jobs
 from .models import Job
-from .tasks import MAX_RETRIES, retry_countdown
+from .services import MAX_RETRIES, retry_countdown
 
 log = logging.getLogger(__name__)
 

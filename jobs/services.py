@@ -32,6 +32,15 @@ from .models import Job
 log = logging.getLogger(__name__)
 
 
+# Transient failures (database, disk) are retried with backoff, by Celery and the thread runner.
+MAX_RETRIES = 8
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before trying a transiently failed job again: 5, 10, 20, ... up to 5 minutes."""
+    return min(300, 5 * 2**retries)
+
+
 class ClaimLost(Exception):
     """Another worker took over this job (ours was presumed dead)."""
 

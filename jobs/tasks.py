@@ -10,15 +10,10 @@ from django.db import transaction
 
 from accounts.models import Organisation, User
 
+from . import background
 from . import services as jobs
 from .models import Job
-
-MAX_RETRIES = 8
-
-
-def retry_countdown(retries: int) -> int:
-    """Seconds before trying a transiently failed job again: 5, 10, 20, ... up to 5 minutes."""
-    return min(300, 5 * 2**retries)
+from .services import MAX_RETRIES, retry_countdown
 
 
 def job_enqueue(
@@ -49,8 +44,6 @@ def job_enqueue(
 def job_dispatch(*, job_id: int) -> None:
     runner = settings.JOBS_RUNNER
     if runner == "thread":
-        from . import background
-
         background.submit(job_id)
     elif runner == "inline":
         run_job.apply(args=[job_id])

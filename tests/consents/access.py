@@ -43,6 +43,15 @@ def _consent(org) -> dict:
     }
 
 
+def _checkpoint(org) -> dict:
+    """A verified ledger of one event, whose verification signed a checkpoint."""
+    from consents.models import LedgerCheckpoint
+
+    _consent(org)
+    services.ledger_verify(organisation=org)
+    return {"checkpoint": LedgerCheckpoint.objects.get(organisation=org).pk}
+
+
 def _unconfirmed(org) -> dict:
     """A grant typed on a poster for a number whose refusal is on record."""
     from consents.models import UnconfirmedAnswer
@@ -124,6 +133,11 @@ ROUTES = {
     "register": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "register_csv": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "ledger": Route(allowed=DPO_AUDITOR, kwargs=org_only),
+    "checkpoint_download": Route(
+        allowed=DPO_AUDITOR,
+        setup=_checkpoint,
+        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["checkpoint"]},
+    ),
     "purposes": Route(allowed=DPO, kwargs=org_only),
     "purpose_edit": Route(allowed=DPO, setup=_consent, kwargs=_with("purpose")),
     "notices": Route(allowed=DPO_AUDITOR, kwargs=org_only),

@@ -35,4 +35,5 @@ ROUTES = {
     ),
     "verify": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "signing": Route(allowed=DPO, kwargs=org_only),
+    "checkpoint_upload": Route(allowed=DPO_AUDITOR, method="post", kwargs=org_only),
 }

@@ -261,17 +261,18 @@ def test_the_public_pyhanko_command_accepts_the_signed_summary(org, register, tm
 def test_a_pack_verifies_the_chain_once_and_hands_it_to_every_certificate(
     org, register, tmp_path, monkeypatch
 ):
-    from consents.services import ledger_verify_chain
+    from consents.services import ledger_verify_checked
     from evidence import certificates, packs
 
     calls = []
 
     def counting(**kwargs):
         calls.append(kwargs)
-        return ledger_verify_chain(**kwargs)
+        return ledger_verify_checked(**kwargs)
 
-    monkeypatch.setattr(packs, "ledger_verify_chain", counting)
-    monkeypatch.setattr(certificates, "ledger_verify_chain", counting)
+    # The chain and its checkpoints (ledger_verify_checked), checked once per pack.
+    monkeypatch.setattr(packs, "ledger_verify_checked", counting)
+    monkeypatch.setattr(certificates, "ledger_verify_checked", counting)
     path, manifest = build(org, tmp_path, PackScope())
     assert len(calls) == 1
     with zipfile.ZipFile(path) as pack:

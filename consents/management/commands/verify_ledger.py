@@ -5,7 +5,10 @@ from consents.services import ledger_verify
 
 
 class Command(BaseCommand):
-    help = "Recompute each organisation's consent chain; report OK with the head, or the break."
+    help = (
+        "Recompute each organisation's consent chain and hold it against every signed checkpoint "
+        "and earlier check; report OK with the head (and sign a checkpoint of it), or the break."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--org", help="Organisation short name (slug); default: all")
