@@ -211,6 +211,28 @@ def ledger_head_lock(organisation: Organisation) -> LedgerHead:
     return head
 
 
+# A published notice is frozen (invariant 4), purposes included: which purposes it covers is
+# asked of the database once per process, not once per append. Keyed by what identifies the
+# published version, so a reused primary key (a test database rolled back) is never confused.
+_NOTICE_PURPOSES: dict[tuple, frozenset[int]] = {}
+_NOTICE_PURPOSES_MAX = 10_000
+
+
+def _notice_purposes_known(notice: NoticeVersion | None) -> None:
+    if notice is None or getattr(notice, "purpose_ids", None) is not None:
+        return
+    if not notice.is_published:
+        return  # a draft can still change: rules.notice_covers asks the database
+    key = (notice.pk, notice.published_at, notice.sha256)
+    ids = _NOTICE_PURPOSES.get(key)
+    if ids is None:
+        ids = frozenset(notice.purposes.values_list("pk", flat=True))
+        if len(_NOTICE_PURPOSES) >= _NOTICE_PURPOSES_MAX:
+            _NOTICE_PURPOSES.clear()
+        _NOTICE_PURPOSES[key] = ids
+    notice.purpose_ids = ids
+
+
 def _check_acts(organisation: Organisation, acts: list[ConsentAct], now) -> None:
     """consents.rules, for every act and decision. A batch names the same few (purpose, action,
     notice) triples again and again: each is checked once."""
@@ -224,6 +246,7 @@ def _check_acts(organisation: Organisation, acts: list[ConsentAct], now) -> None
                 decision.notice.pk if decision.notice else 0,
             )
             if key not in checked:
+                _notice_purposes_known(decision.notice)
                 rules.check_decision(decision, organisation.pk)
                 checked.add(key)
 
@@ -240,9 +263,18 @@ def consent_record_many(
     to the one before it, writes the events and the derived ConsentState in bulk, and moves the
     head. An act whose idempotency key was already recorded is not recorded again: its earlier
     events are returned in its place. Returns the events of each act, in the order given.
+
+    Appends are bound by round trips while the head is locked, so everything that does not
+    depend on the head (the rules, the identifiers' HMAC, the act's columns) is done before the
+    lock; under it: the head, the idempotency keys (if any), the states (only for a withdrawal),
+    one INSERT of the events, one upsert of their states and the head's UPDATE.
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
+    prepared = {
+        id(act): (act.ledger_fields(now=now), chain.identifiers_hmac(act.subject.identifiers()))
+        for act in acts
+    }
 
     head = ledger_head_lock(organisation)
     # Checked under the head lock: two submissions of one form cannot both pass this test.
@@ -255,24 +287,20 @@ def consent_record_many(
             existing.setdefault(event.idempotency_key, []).append(event)
 
     fresh = [a for a in acts if a.idempotency_key not in existing]
-    states = _states_of(fresh)
+    current = _actions_before_withdrawals(fresh)
     results: list[list[ConsentEvent]] = []
     new_events: list[ConsentEvent] = []
+    latest: dict[tuple[int, int], ConsentEvent] = {}
     for act in acts:
         if act.idempotency_key in existing:
             results.append(existing[act.idempotency_key])
             continue
-        subject = act.subject
-        common = act.ledger_fields(now=now)
-        subject_hmac = chain.identifiers_hmac(subject.identifiers())
+        common, subject_hmac = prepared[id(act)]
         recorded = []
         for decision in act.decisions:
-            key = (subject.pk, decision.purpose.pk)
+            key = (act.subject.pk, decision.purpose.pk)
             if decision.action == Action.WITHDRAWN:
-                state = states.get(key)
-                rules.ensure_withdrawable(
-                    decision.purpose, current_action=state.action if state else None
-                )
+                rules.ensure_withdrawable(decision.purpose, current_action=current.get(key))
             event = ConsentEvent(
                 organisation=organisation,
                 sequence=head.sequence + 1,
@@ -284,13 +312,11 @@ def consent_record_many(
                 prev_hash=head.hash,
                 **common,
             )
-            event.hash = chain.event_hash(event.prev_hash, event.canonical())
+            event.canonical_text = chain.canonical_json(event.canonical())
+            event.hash = chain.text_hash(event.prev_hash, event.canonical_text)
             head.sequence, head.hash = event.sequence, event.hash
-            state = states.get(key) or ConsentState(
-                organisation=organisation, subject_id=key[0], purpose_id=key[1]
-            )
-            state.event, state.action, state.captured_at = event, event.action, event.captured_at
-            states[key] = state
+            current[key] = event.action
+            latest[key] = event
             recorded.append(event)
         if act.idempotency_key:
             existing[act.idempotency_key] = recorded  # the same key twice in one batch
@@ -300,39 +326,52 @@ def consent_record_many(
         return results
 
     ConsentEvent.objects.bulk_create(new_events, batch_size=1000)
-    _states_follow(new_events, states)
+    _states_follow(organisation, latest.values())
     head.save(update_fields=["sequence", "hash"])
     return results
 
 
-def _states_of(acts: list[ConsentAct]) -> dict[tuple[int, int], ConsentState]:
-    """The current state of every (subject, purpose) the acts answer. Writers of one
-    organisation are serialised by the head lock, so read-then-write is safe."""
-    subject_ids = {a.subject.pk for a in acts}
-    purpose_ids = {d.purpose.pk for a in acts for d in a.decisions}
-    if not subject_ids:
+def _actions_before_withdrawals(acts: list[ConsentAct]) -> dict[tuple[int, int], str]:
+    """The current action of every (subject, purpose) the acts withdraw: GDPR Art. 7(3) needs a
+    consent to take back. Nothing else needs the states before writing (they are upserted), so
+    a batch without a withdrawal reads none. Writers of one organisation are serialised by the
+    head lock, so read-then-write is safe."""
+    pairs = {
+        (a.subject.pk, d.purpose.pk)
+        for a in acts
+        for d in a.decisions
+        if d.action == Action.WITHDRAWN
+    }
+    if not pairs:
         return {}
     return {
-        (state.subject_id, state.purpose_id): state
-        for state in ConsentState.objects.filter(
-            subject_id__in=subject_ids, purpose_id__in=purpose_ids
-        )
+        (subject_id, purpose_id): action
+        for subject_id, purpose_id, action in ConsentState.objects.filter(
+            subject_id__in={s for s, _p in pairs}, purpose_id__in={p for _s, p in pairs}
+        ).values_list("subject_id", "purpose_id", "action")
     }
 
 
-def _states_follow(events: list[ConsentEvent], states: dict) -> None:
-    """ConsentState (invariant 5): each (subject, purpose) points at its latest event."""
-    touched = {(e.subject_id, e.purpose_id) for e in events}
-    changed, created = [], []
-    for key in touched:
-        state = states[key]
-        (changed if state.pk else created).append(state)
-    if changed:
-        ConsentState.objects.bulk_update(
-            changed, ["event", "action", "captured_at"], batch_size=1000
-        )
-    if created:
-        ConsentState.objects.bulk_create(created, batch_size=1000)
+def _states_follow(organisation: Organisation, latest) -> None:
+    """ConsentState (invariant 5): each (subject, purpose) points at its latest event, in one
+    INSERT ... ON CONFLICT (subject, purpose) DO UPDATE per thousand pairs."""
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                organisation=organisation,
+                subject_id=event.subject_id,
+                purpose_id=event.purpose_id,
+                event=event,
+                action=event.action,
+                captured_at=event.captured_at,
+            )
+            for event in latest
+        ],
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["subject", "purpose"],
+        update_fields=["event", "action", "captured_at"],
+    )
 
 
 def consent_record(*, organisation: Organisation, act: ConsentAct) -> list[ConsentEvent]:
