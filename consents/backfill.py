@@ -58,6 +58,9 @@ def backfill_canonical_text(event_model, connection) -> int:
 def _lift_update_guard(connection) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # ALTER TABLE refuses a table with deferred checks pending (rows written earlier in
+            # the transaction): run them now; the backfill changes no key, so queues none.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE consents_consentevent DISABLE TRIGGER {POSTGRES_GUARD}")
         elif connection.vendor == "sqlite":
             cursor.execute(f"DROP TRIGGER IF EXISTS {SQLITE_UPDATE_GUARD}")
@@ -69,6 +72,7 @@ def _restore_update_guard(connection) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"ALTER TABLE consents_consentevent ENABLE TRIGGER {POSTGRES_GUARD}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' default
         else:
             (statement,) = [s for s in db_guards.SQLITE_INSTALL if SQLITE_UPDATE_GUARD in s]
             cursor.execute(statement)
