@@ -168,6 +168,17 @@ def test_a_removed_head_event_and_a_broken_link_are_still_named(org, subject, pu
     assert result.head_hash == ConsentEvent.objects.get(organisation=org, sequence=3).hash
 
 
+def test_the_lowest_broken_sequence_is_named_whatever_breaks_later(org, subject, purpose, notice):
+    for _ in range(6):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 5])
+    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 3])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence, result.events_checked) == (False, 3, 2)
+    assert "altered" in result.reason
+    assert result.head_hash == ConsentEvent.objects.get(organisation=org, sequence=2).hash
+
+
 def test_one_append_makes_few_statements(org, subject, purpose, notice):
     record(org, subject, purpose, notice)  # the notice's purposes are now known to the process
     with CaptureQueriesContext(connection) as queries:
