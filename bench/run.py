@@ -32,7 +32,6 @@ from consents.acts import ConsentAct, Decision
 from consents.models import (
     Action,
     Channel,
-    ConsentEvent,
     ConsentState,
     DataSubject,
     LedgerHead,
@@ -97,17 +96,52 @@ def run(
     fixture = Fixture(slug)
     started = time.monotonic()
     rows = []
-    rows += _appends(fixture, appends=appends, writers=1, log=log)
-    rows += _appends(fixture, appends=appends, writers=writers, log=log)
+    one, rate_one = _appends(fixture, appends=appends, writers=1, log=log)
+    many, rate_many = _appends(fixture, appends=appends, writers=writers, log=log)
+    raw_one, raw_rate_one = _raw_appends(fixture, appends=appends, writers=1, log=log)
+    raw_many, raw_rate_many = _raw_appends(fixture, appends=appends, writers=writers, log=log)
+    rows += one + many + raw_one + raw_many
     verification = _verify(slug, any_database, log) if verify else None
     if verification is not None:
         rows.append(verification["row"])
+    ratios = [
+        [
+            "append, 1 writer (consent_record)",
+            f"{rate_one:,.0f}/s",
+            f"raw INSERT+COMMIT: {raw_rate_one:,.0f}/s",
+            f"{rate_one / raw_rate_one:.2f}x",
+            ">= 0.5x raw",
+        ],
+        [
+            f"append, {writers} writers on one organisation",
+            f"{rate_many:,.0f}/s",
+            f"1 writer: {rate_one:,.0f}/s (raw {writers} writers: "
+            f"{raw_rate_many / raw_rate_one:.2f}x raw 1)",
+            f"{rate_many / rate_one:.2f}x",
+            ">= 1.0x one writer",
+        ],
+    ]
+    if verification is not None:
+        result = verification["result"]
+        ratios.append(
+            [
+                f"verify {result['events_checked']:,} events",
+                f"{result['seconds']:.2f} s",
+                f"hashlib SHA-256 over the same {result['hashlib_mb']:,.0f} MB: "
+                f"{result['hashlib_seconds']:.2f} s",
+                f"{result['hashlib_seconds'] / result['seconds']:.2f}x hashlib rate",
+                "< 5 s at 1M, >= 0.5x",
+            ]
+        )
     rows += _pages(fixture, runs=runs, log=log)
     plans = _plans(fixture)
 
     print(_header(fixture))
     print()
     print(table(["measure", "runs", "p50 ms", "p95 ms", "max ms", "result"], rows, left=(0, 5)))
+    print()
+    print("Each measure beside its reference (same run)")
+    print(table(["measure", "now", "reference", "ratio", "goal"], ratios, left=(0, 1, 2, 4)))
     print()
     print("EXPLAIN (ANALYZE) of the queries these pages ran on the large tables")
     print(table(["page", "query", "plan", "ms"], plans, left=(0, 1, 2)))
@@ -138,7 +172,7 @@ def _header(fixture: Fixture) -> str:
 # --- appends ------------------------------------------------------------------------------------
 
 
-def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> list[list[str]]:
+def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float]:
     """One Decision per consent_record call; the writers share the load and the chain head."""
     org = fixture.organisation
     pool = DataSubject.objects.in_bulk(fixture.sample_subject_ids(min(appends, 5000)))
@@ -204,7 +238,84 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> list[list[
     return [
         [f"append via consent_record, {writers} {label}", len(done), *summary_ms(done)]
         + [f"{rate:,.0f} appends/s"]
+    ], rate
+
+
+RAW_TABLE = "bench_raw_append"
+
+
+def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float]:
+    """The reference for appends: what the database does alone. Each writer, on a psycopg
+    connection of its own, INSERTs a copy of a ledger row (same columns, same width) into a
+    table like the ledger's (its indexes included, no triggers) and COMMITs, once per append."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        cursor.execute(
+            f"CREATE TABLE {RAW_TABLE} (LIKE consents_consentevent INCLUDING DEFAULTS"
+            " INCLUDING INDEXES INCLUDING IDENTITY)"
+        )
+        cursor.execute(
+            "SELECT * FROM consents_consentevent WHERE organisation_id = %s"
+            " ORDER BY sequence DESC LIMIT 1",
+            [fixture.organisation.pk],
+        )
+        names = [column.name for column in cursor.description if column.name != "id"]
+        template = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
+    # Sequence and idempotency key vary, so the unique indexes see distinct rows.
+    columns, marks = ", ".join(names), ", ".join(["%s"] * len(names))
+    insert = f"INSERT INTO {RAW_TABLE} ({columns}) VALUES ({marks})"  # noqa: S608 (the table's own columns)
+    params = connection.get_connection_params()
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers + 1)
+
+    def writer(number, times):
+        raw = connection.get_new_connection(params)
+        try:
+            raw.autocommit = False
+            barrier.wait()
+            with raw.cursor() as cursor:
+                for index in range(number, appends, writers):
+                    row = {**template, "sequence": index + 1, "idempotency_key": f"raw-{index}"}
+                    begun = time.perf_counter()
+                    cursor.execute(insert, [_raw_value(row[name]) for name in names])
+                    raw.commit()
+                    times.append(time.perf_counter() - begun)
+        except BaseException as error:  # reported below: a lost writer must not look fast
+            errors.append(error)
+            barrier.abort()
+        finally:
+            raw.close()
+
+    threads = [
+        threading.Thread(target=writer, args=(n, latencies[n]), name=f"raw-{n}")
+        for n in range(writers)
     ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    begun = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - begun
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {RAW_TABLE}")
+    if errors:
+        raise RuntimeError(f"{len(errors)} raw writer(s) failed") from errors[0]
+    done = [t for times in latencies for t in times]
+    rate = len(done) / elapsed
+    label = "writer" if writers == 1 else "concurrent writers"
+    log(f"run: {len(done)} raw INSERT+COMMIT with {writers} {label}: {rate:.0f}/s")
+    return [
+        [f"raw psycopg INSERT+COMMIT, {writers} {label}", len(done), *summary_ms(done)]
+        + [f"{rate:,.0f} rows/s (reference)"]
+    ], rate
+
+
+def _raw_value(value):
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value) if isinstance(value, list | dict) else value
 
 
 # --- the whole chain ----------------------------------------------------------------------------
@@ -225,6 +336,7 @@ def _verify(slug: str, any_database: bool, log) -> dict:
     grown = result["rss_peak_mb"] - result["rss_baseline_mb"]
     return {
         "ok": result["ok"],
+        "result": result,
         "row": [
             f"ledger_verify_chain, {result['events_checked']:,} events",
             1,
@@ -336,10 +448,21 @@ def _plans(fixture: Fixture) -> list[list[str]]:
             with CaptureQueriesContext(connection) as captured:
                 client.get(urls[label][0])
             rows += explain_rows(label, [q["sql"] for q in captured.captured_queries])
-    # The query ledger_verify_chain streams through a server-side cursor.
-    chain = ConsentEvent.objects.filter(organisation=fixture.organisation).order_by("sequence")
-    sql, params = chain.query.sql_with_params()
+    # The two statements ledger_verify_chain runs on PostgreSQL, with JIT off as it runs them.
+    org = fixture.organisation.pk
+    end = LedgerHead.objects.get(organisation=fixture.organisation).sequence
     with connection.cursor() as cursor:
-        statement = cursor.cursor.mogrify(sql, params)
-    rows += explain_rows("ledger_verify_chain", [statement], as_cursor=True)
+        links = cursor.cursor.mogrify(services._LINKS_SQL, {"org": org, "genesis": "0" * 64})
+        content = cursor.cursor.mogrify(services._CONTENT_SQL, {"org": org, "end": end})
+        cursor.execute("SET jit = off")
+    # Quoted as Django writes it, which explain_rows looks for to pick the large tables.
+    links, content = (
+        sql.replace("consents_consentevent", '"consents_consentevent"') for sql in (links, content)
+    )
+    try:
+        rows += explain_rows("ledger_verify_chain, links", [links])
+        rows += explain_rows("ledger_verify_chain, content", [content])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
     return rows

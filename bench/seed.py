@@ -284,7 +284,7 @@ EVENT_COLUMNS = (
     "organisation_id, sequence, subject_id, purpose_id, action, channel, captured_at, "
     "recorded_at, recorded_by_id, by_subject, given_by, notice_version_id, notice_sha256, "
     "proof_id, proof_digests, ip_address, user_agent, confirms_id, subject_hmac, "
-    "idempotency_key, prev_hash, hash"
+    "idempotency_key, prev_hash, hash, canonical_text"
 )
 
 
@@ -364,7 +364,9 @@ def _events(organisation, purposes, notices, users, total: int, log, *, proofs: 
                     event.ip_address = f"192.0.2.{number % 250 + 1}" if by_subject else None
                     event.user_agent = USER_AGENT if by_subject else ""
                     event.prev_hash = prev_hash
-                    event.hash = chain.event_hash(prev_hash, event.canonical())
+                    # The text consent_record stores with the event, and the hash over it.
+                    text = chain.canonical_json(event.canonical())
+                    event.hash = chain.text_hash(prev_hash, text)
                     copy.write_row(
                         (
                             organisation.pk,
@@ -389,6 +391,7 @@ def _events(organisation, purposes, notices, users, total: int, log, *, proofs: 
                             "",
                             prev_hash,
                             event.hash,
+                            text,
                         )
                     )
                     prev_hash = event.hash

@@ -3,9 +3,12 @@
 `run` starts `python -m bench verify --org SLUG` and reads the JSON line it prints.
 """
 
+import hashlib
 import json
 import sys
 import time
+
+from django.db import connection, transaction
 
 from accounts.models import Organisation
 from consents.models import LedgerHead
@@ -22,6 +25,7 @@ def verify_json(*, slug: str) -> str:
     started = time.perf_counter()
     result = ledger_verify_chain(organisation=organisation)
     seconds = time.perf_counter() - started
+    hashing, messages = hashlib_reference(organisation.pk)
     return json.dumps(
         {
             "ok": result.ok,
@@ -30,8 +34,33 @@ def verify_json(*, slug: str) -> str:
             "broken_sequence": result.broken_sequence,
             "reason": str(result.reason),
             "seconds": seconds,
+            "hashlib_seconds": hashing,
+            "hashlib_mb": messages / 1e6,
             "rss_baseline_mb": baseline,
             "rss_peak_mb": peak_rss_mb(),
             "python": sys.version.split()[0],
         }
     )
+
+
+def hashlib_reference(organisation_id: int) -> tuple[float, int]:
+    """The reference the issue measures verification against: hashlib SHA-256 over the same
+    messages (prev_hash + canonical text of every event), timing the hashing only, not the
+    fetch. Returns (seconds, bytes hashed)."""
+    hashing, size = 0.0, 0
+    with transaction.atomic():
+        connection.ensure_connection()
+        with connection.connection.cursor(name="bench_hashlib") as cursor:
+            cursor.execute(
+                "SELECT prev_hash, canonical_text FROM consents_consentevent"
+                " WHERE organisation_id = %s AND canonical_text IS NOT NULL ORDER BY sequence",
+                [organisation_id],
+            )
+            while rows := cursor.fetchmany(20_000):
+                messages = [(prev + text).encode("utf-8") for prev, text in rows]
+                begun = time.perf_counter()
+                for message in messages:
+                    hashlib.sha256(message).hexdigest()
+                hashing += time.perf_counter() - begun
+                size += sum(len(m) for m in messages)
+    return hashing, size

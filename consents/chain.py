@@ -13,7 +13,13 @@ def canonical_json(data: dict) -> str:
 
 
 def event_hash(prev_hash: str, canonical: dict) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(canonical)).encode("utf-8")).hexdigest()
+    return text_hash(prev_hash, canonical_json(canonical))
+
+
+def text_hash(prev_hash: str, text: str) -> str:
+    """The hash of an event whose canonical JSON is ``text`` (ConsentEvent.canonical_text): the
+    same bytes event_hash hashes, so verification need not rebuild them from the columns."""
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
 
 
 def identifiers_hmac(identifiers: dict) -> str:

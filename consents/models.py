@@ -392,6 +392,11 @@ class ConsentEvent(models.Model):
     idempotency_key = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The exact canonical JSON that was hashed (chain.canonical_json(canonical())), written with
+    # the event, so verification is SHA-256 over stored text plus a bulk check that the columns
+    # still say the same (services.ledger_verify_chain). NULL only for an event written before
+    # the column existed and not backfilled: verification then rebuilds it from the columns.
+    canonical_text = models.TextField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("consent event")

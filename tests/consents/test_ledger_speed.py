@@ -1,0 +1,209 @@
+"""The ledger at scale (issue 10): each event keeps the canonical text it was hashed over, so
+verification is SHA-256 over stored text plus a check that the columns still say the same, and
+an append makes few round trips while it holds the chain head. Runs on SQLite and PostgreSQL
+(DATABASE_URL), where verification is one SQL statement."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from consents import backfill, chain, db_guards, services
+from consents.acts import ConsentAct, Decision
+from consents.models import Action, Channel, ConsentEvent, ConsentState
+from consents.uploads import InspectedUpload
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def purpose(org):
+    return PurposeFactory(organisation=org)
+
+
+@pytest.fixture
+def notice(purpose):
+    return published_notice(purposes=[purpose])
+
+
+@pytest.fixture
+def subject(org):
+    return DataSubjectFactory(organisation=org, full_name="Mariam Ḥaddād", phone="+34600123999")
+
+
+def record(org, subject, purpose, notice, action=Action.GRANTED, **act):
+    act.setdefault("channel", Channel.WHATSAPP)
+    return services.consent_record(
+        organisation=org,
+        act=ConsentAct(subject=subject, decisions=[Decision(purpose, action, notice)], **act),
+    )
+
+
+def _tamper(statement, params):
+    """Alter the ledger behind the application's back, as an attacker with SQL access could."""
+    db_guards.remove(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    finally:
+        db_guards.install(connection)
+
+
+def _with_proof(org, subject, purpose, notice):
+    proof = services.proof_create(
+        organisation=org,
+        subject=subject,
+        quote='Sí, "acepto" \\ تمام',
+        files=[
+            InspectedUpload(name="form.pdf", content=b"%PDF-1.4 a", content_type="application/pdf"),
+            InspectedUpload(
+                name="chat.jpg", content=b"\xff\xd8\xff jpeg", content_type="image/jpeg"
+            ),
+        ],
+    )
+    return record(
+        org,
+        subject,
+        purpose,
+        notice,
+        proof=proof,
+        ip_address="203.0.113.7",
+        user_agent='Mozilla/5.0 "quoted"\tWhatsApp',
+    )
+
+
+def test_each_new_event_stores_exactly_the_canonical_text_its_hash_covers(
+    org, subject, purpose, notice, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    record(org, subject, purpose, notice)
+    _with_proof(org, subject, purpose, notice)
+    for event in ConsentEvent.objects.filter(organisation=org):
+        # The pack's hashed_fields (canonical()) and the stored text are one and the same.
+        assert event.canonical_text == chain.canonical_json(event.canonical())
+        assert event.hash == chain.event_hash(event.prev_hash, event.canonical())
+        assert event.hash == chain.text_hash(event.prev_hash, event.canonical_text)
+
+
+def test_a_ledger_with_proofs_quotes_and_browsers_verifies(
+    org, subject, purpose, notice, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    for _ in range(3):
+        _with_proof(org, subject, purpose, notice)
+    record(org, subject, purpose, notice, action=Action.WITHDRAWN)
+    result = services.ledger_verify_chain(organisation=org)
+    assert result.ok, result.reason
+    assert result.events_checked == result.head_sequence == 4
+
+
+def test_a_column_changed_under_an_intact_text_is_caught_as_altered(org, subject, purpose, notice):
+    for _ in range(4):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s", ["f" * 64, 3])
+    result = services.ledger_verify_chain(organisation=org)
+    assert not result.ok
+    assert result.broken_sequence == 3
+    assert "altered" in result.reason
+    assert result.events_checked == 2
+
+
+def test_a_changed_time_is_caught_as_altered(org, subject, purpose, notice):
+    for _ in range(3):
+        record(org, subject, purpose, notice)
+    event = ConsentEvent.objects.get(organisation=org, sequence=2)
+    moved = event.captured_at.replace(microsecond=(event.captured_at.microsecond + 1) % 1_000_000)
+    _tamper("UPDATE consents_consentevent SET captured_at = %s WHERE id = %s", [moved, event.pk])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+    assert "altered" in result.reason
+
+
+@pytest.mark.parametrize("text", ['{"action":"granted"}', "not json at all", ""])
+def test_a_rewritten_stored_text_is_caught_as_altered(org, subject, purpose, notice, text):
+    for _ in range(3):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET canonical_text = %s WHERE sequence = %s", [text, 2])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+    assert "altered" in result.reason
+
+
+def test_events_written_before_the_text_existed_still_verify(org, subject, purpose, notice):
+    for _ in range(4):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET canonical_text = NULL WHERE sequence <= %s", [3])
+    assert services.ledger_verify_chain(organisation=org).ok
+    # ... and are still checked from their columns.
+    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 2])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+
+
+def test_the_backfill_stores_the_hashed_text_and_puts_the_guard_back(org, subject, purpose, notice):
+    for _ in range(4):
+        record(org, subject, purpose, notice)
+    expected = dict(ConsentEvent.objects.values_list("sequence", "canonical_text"))
+    _tamper("UPDATE consents_consentevent SET canonical_text = NULL", [])
+    # Event 4 was tampered with before the backfill: its text is not made up from its columns.
+    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 4])
+
+    assert backfill.backfill_canonical_text(ConsentEvent, connection) == 3
+
+    stored = dict(ConsentEvent.objects.values_list("sequence", "canonical_text"))
+    assert stored == {**expected, 4: None}
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 4)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE consents_consentevent SET canonical_text = 'x'")
+
+
+def test_a_removed_head_event_and_a_broken_link_are_still_named(org, subject, purpose, notice):
+    for _ in range(5):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 4])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 4)
+    assert "does not link" in result.reason
+    assert result.head_hash == ConsentEvent.objects.get(organisation=org, sequence=3).hash
+
+
+def test_the_lowest_broken_sequence_is_named_whatever_breaks_later(org, subject, purpose, notice):
+    for _ in range(6):
+        record(org, subject, purpose, notice)
+    _tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 5])
+    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 3])
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence, result.events_checked) == (False, 3, 2)
+    assert "altered" in result.reason
+    assert result.head_hash == ConsentEvent.objects.get(organisation=org, sequence=2).hash
+
+
+def test_one_append_makes_few_statements(org, subject, purpose, notice):
+    record(org, subject, purpose, notice)  # the notice's purposes are now known to the process
+    with CaptureQueriesContext(connection) as queries:
+        record(org, subject, purpose, notice)
+    statements = [q["sql"] for q in queries.captured_queries]
+    ours = [s for s in statements if "SAVEPOINT" not in s.upper()]
+    # Head lock, event INSERT, state upsert, head UPDATE: nothing reads the notice or the state.
+    assert len(ours) == 4, statements
+    assert not any("consents_noticeversion_purposes" in s for s in statements)
+    state = ConsentState.objects.get(subject=subject, purpose=purpose)
+    assert state.event == ConsentEvent.objects.get(organisation=org, sequence=2)
+
+
+def test_a_withdrawal_reads_the_state_once_and_the_state_follows(org, subject, purpose, notice):
+    record(org, subject, purpose, notice)
+    with CaptureQueriesContext(connection) as queries:
+        services.consent_record(
+            organisation=org,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purpose, Action.WITHDRAWN)],
+                channel=Channel.WHATSAPP,
+            ),
+        )
+    ours = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert len(ours) == 5, ours
+    assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.WITHDRAWN
+    assert services.ledger_verify_chain(organisation=org).ok
