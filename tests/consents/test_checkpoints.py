@@ -72,13 +72,15 @@ def _rewrite_from(org, sequence: int) -> None:
             event.user_agent = "rewritten"
         event.prev_hash = previous
         event.hash = chain.event_hash(previous, event.canonical())
-        rows.append((event.user_agent, event.prev_hash, event.hash, event.pk))
+        # A thorough forger rewrites the stored canonical text too, so the chain verifies.
+        text = chain.canonical_json(event.canonical())
+        rows.append((event.user_agent, event.prev_hash, event.hash, text, event.pk))
         previous = event.hash
 
     def work(cursor):
         cursor.executemany(
-            "UPDATE consents_consentevent SET user_agent = %s, prev_hash = %s, hash = %s"
-            " WHERE id = %s",
+            "UPDATE consents_consentevent SET user_agent = %s, prev_hash = %s, hash = %s,"
+            " canonical_text = %s WHERE id = %s",
             rows,
         )
         cursor.execute(

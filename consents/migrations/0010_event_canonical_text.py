@@ -9,7 +9,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consents", "0007_notice_informs_transfers"),
+        ("consents", "0009_ledger_checkpoint"),
     ]
 
     operations = [
