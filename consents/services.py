@@ -987,13 +987,18 @@ def unconfirmed_answer_dismiss(
 
 
 def split_unattributable(
-    *, subject: DataSubject, decisions: list[Decision], personal: bool
+    *, subject: DataSubject, decisions: list[Decision], personal: bool, current=None
 ) -> tuple[list[Decision], list[Decision]]:
     """(what may be recorded, what must wait for the person's confirmation): the rule
-    consents.rules.ensure_attributable applied to the person's current states."""
+    consents.rules.ensure_attributable applied to the person's current states.
+
+    ``current`` (purpose id -> action), when the caller has read the states already."""
     if personal:
         return list(decisions), []
-    current = dict(ConsentState.objects.filter(subject=subject).values_list("purpose_id", "action"))
+    if current is None:
+        current = dict(
+            ConsentState.objects.filter(subject=subject).values_list("purpose_id", "action")
+        )
     recordable, waiting = [], []
     for decision in decisions:
         try:
@@ -1071,17 +1076,20 @@ def public_consent_submit(
         )
         for d in act.decisions
     ]
+    states = {
+        s.purpose_id: s
+        for s in ConsentState.objects.filter(subject=subject).select_related("event")
+    }
     recordable, waiting = split_unattributable(
-        subject=subject, decisions=decisions, personal=link.subject_id is not None
+        subject=subject,
+        decisions=decisions,
+        personal=link.subject_id is not None,
+        current={purpose_id: state.action for purpose_id, state in states.items()},
     )
     for decision in waiting:
         unconfirmed_answer_keep(
             subject=subject, decision=decision, act=act, source=link.label or str(link), link=link
         )
-    states = {
-        s.purpose_id: s
-        for s in ConsentState.objects.filter(subject=subject).select_related("event")
-    }
     act = act.but(subject=subject, by_subject=True, recorded_by=None)
     fresh, events = [], []
     for decision in recordable:

@@ -71,31 +71,29 @@ class Job(models.Model):
         return f"{self.kind} #{self.pk} ({self.status})"
 
     @property
-    def kind_info(self) -> registry.JobKind:
-        return registry.get(self.kind)
+    def kind_info(self) -> registry.JobKind | None:
+        """The registered kind, or None for a kind whose app is no longer installed (the row
+        stays readable on the Exports page)."""
+        try:
+            return registry.get(self.kind)
+        except LookupError:
+            return None
 
     @property
     def kind_label(self) -> str:
-        try:
-            return str(self.kind_info.label)
-        except LookupError:
-            return self.kind
+        kind = self.kind_info
+        return str(kind.label) if kind else self.kind
 
     @property
     def summary(self) -> str:
         """What the job covers, said in the language of the page that shows it."""
-        try:
-            describe = self.kind_info.describe
-        except LookupError:
-            describe = None
-        return describe(self) if describe else self.description
+        kind = self.kind_info
+        return kind.describe(self) if kind and kind.describe else self.description
 
     @property
     def has_file(self) -> bool:
-        try:
-            return self.kind_info.has_file
-        except LookupError:
-            return bool(self.result)
+        kind = self.kind_info
+        return kind.has_file if kind else bool(self.result)
 
     @property
     def percent(self) -> int:
