@@ -311,7 +311,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Panels on the organisation dashboard, in order (see accounts/dashboard.py).
-DASHBOARD_PANELS = ["consents.dashboard.panel", "groups.dashboard.checklist"]
+DASHBOARD_PANELS = [
+    "consents.dashboard.panel",
+    "groups.dashboard.checklist",
+    "processing.dashboard.panel",
+]
 
 # Evidence. The key that encrypts each organisation's signing certificate (PKCS#12) and its
 # password at rest; production must set it. TSA_URL: an RFC 3161 timestamp authority; when set,

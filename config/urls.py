@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("consents.urls")),
     path("o/<slug:org_slug>/", include("evidence.urls")),
     path("o/<slug:org_slug>/", include("jobs.urls")),
+    path("o/<slug:org_slug>/", include("processing.urls")),
 ]

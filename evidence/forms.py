@@ -25,6 +25,12 @@ class PackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Phone numbers or ids, one per line. Empty: everyone in scope."),
     )
+    include_ropa = forms.BooleanField(
+        label=_("Include the record of processing activities"),
+        required=False,
+        initial=True,
+        help_text=_("As it stood on the end date (or now): ropa.pdf, signed, and ropa.csv."),
+    )
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

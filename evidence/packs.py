@@ -6,6 +6,8 @@ file once, named by its SHA-256; a HEIC photo has its JPEG rendition beside
 it, named <its name>.jpg), certificates/ (a signed certificate per subject, up to
 PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), verify_chain.py (a
 standard-library script that recomputes the hash chain), the signer's certificate, VERIFY.txt,
+the sections other apps register (register_section: the record of processing activities as it
+stood on the pack's end date, ropa.pdf signed and ropa.csv, unless the scope leaves it out),
 then summary.pdf (signed PDF/A-3b holding the scope, counts, who has a certificate, a per-subject
 table, the ledger verification and, embedded, the SHA-256 of every file above), and last
 manifest.json and SHA256SUMS (the format `sha256sum -c` reads) covering every other file.
@@ -68,6 +70,8 @@ class PackScope:
     date_from: date | None = None
     date_to: date | None = None
     subject_ids: list[int] = field(default_factory=list)
+    # The record of processing activities (GDPR Art. 30) as it stood on date_to (or now).
+    include_ropa: bool = True
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> "PackScope":
@@ -80,6 +84,7 @@ class PackScope:
             if parameters.get("date_to")
             else None,
             subject_ids=[int(s) for s in parameters.get("subject_ids") or []],
+            include_ropa=bool(parameters.get("include_ropa", True)),
         )
 
     def to_parameters(self) -> dict:
@@ -88,6 +93,7 @@ class PackScope:
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "subject_ids": self.subject_ids,
+            "include_ropa": self.include_ropa,
         }
 
     def events(self, organisation):
@@ -321,6 +327,18 @@ on the person's page in Constancia ("Signed certificate (PDF)"), or on the serve
 """
 
 
+# Sections other apps add to a pack, registered in their AppConfig.ready() (processing adds the
+# record of processing activities): evidence imports none of them. A section is
+# ``section(*, organisation, scope, write, timestamper)``: it writes its files with
+# ``write(name, content)`` and returns (key, description) for manifest.json, or None to add nothing.
+_SECTIONS: list = []
+
+
+def register_section(section) -> None:
+    if section not in _SECTIONS:
+        _SECTIONS.append(section)
+
+
 @dataclass
 class _Pack:
     """What the section writers share while one pack is written."""
@@ -338,6 +356,7 @@ class _Pack:
     )
     certified: list[int] = field(default_factory=list)
     checkpoints: int = 0
+    sections: dict[str, dict] = field(default_factory=dict)
 
     @property
     def missing(self) -> int:
@@ -513,6 +532,19 @@ def _write_checkpoints(pack: _Pack) -> None:
     )
 
 
+def _write_sections(pack: _Pack, timestamper) -> None:
+    for section in _SECTIONS:
+        entry = section(
+            organisation=pack.organisation,
+            scope=pack.scope,
+            write=pack.zip.write_bytes,
+            timestamper=timestamper,
+        )
+        if entry is not None:
+            key, description = entry
+            pack.sections[key] = description
+
+
 def _write_verify_text(pack: _Pack, signing) -> None:
     """VERIFY.txt: every command it gives was run on an extracted pack (tests/evidence)."""
     organisation, verification = pack.organisation, pack.verification
@@ -642,6 +674,7 @@ def _write_manifest(pack: _Pack) -> dict:
             "the event before, wherever both sequence numbers are in the pack; the chain head; "
             "the signed checkpoints in checkpoints/checkpoints.json",
         },
+        **pack.sections,
         "files": list(pack.zip.members),
     }
     pack.zip.write_bytes(
@@ -674,6 +707,7 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
     _write_proofs(pack)
     _write_certificates(pack, timestamper)
     _write_checkpoints(pack)
+    _write_sections(pack, timestamper)
     pack.zip.write_bytes("verify_chain.py", VERIFIER.read_bytes())
     signing = certificate_for_signing(organisation)
     pack.zip.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())

@@ -1,5 +1,25 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProcessingConfig(AppConfig):
     name = "processing"
+
+    def ready(self):
+        from evidence.packs import register_section
+        from jobs.registry import JobKind, register
+
+        from . import packs, runners
+
+        register(
+            JobKind(
+                code=runners.ROPA,
+                label=_("Record of processing activities"),
+                runner=runners.run_ropa,
+                start_url="processing:register",
+                start_label=_("Export the record of processing"),
+                describe=runners.describe,
+            )
+        )
+        # Evidence packs carry the record as it stood at their end date (evidence.packs).
+        register_section(packs.ropa_section)
