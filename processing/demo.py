@@ -51,9 +51,7 @@ def _backdate(since, days_ago: int) -> None:
         ProcessorRecord,
         ServedController,
     ):
-        model.history.filter(history_date__gte=since).update(
-            history_date=F("history_date") - shift
-        )
+        model.history.filter(history_date__gte=since).update(history_date=F("history_date") - shift)
     AuditEntry.objects.filter(at__gte=since, register__in=_REGISTERS).update(at=F("at") - shift)
     for model in (ProcessingActivity, ProcessorRecord):
         model.objects.filter(created_at__gte=since).update(created_at=F("created_at") - shift)

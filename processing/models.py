@@ -101,11 +101,13 @@ class ProcessingActivity(models.Model):
         Purpose, through="ActivityPurpose", related_name="activities", verbose_name=_("purposes")
     )
     # (c) categories of data subjects and of personal data.
-    subject_categories = models.JSONField(_("categories of data subjects"), default=list)
+    subject_categories = models.JSONField(
+        _("categories of data subjects"), default=list, blank=True
+    )
     subject_categories_other = models.TextField(
         _("other categories of data subjects"), blank=True, help_text=_("One per line.")
     )
-    data_categories = models.JSONField(_("categories of personal data"), default=list)
+    data_categories = models.JSONField(_("categories of personal data"), default=list, blank=True)
     data_categories_other = models.TextField(
         _("other categories of personal data"), blank=True, help_text=_("One per line.")
     )
@@ -121,7 +123,7 @@ class ProcessingActivity(models.Model):
         help_text=_("How long each category is kept, e.g. 24 months after the last appointment."),
     )
     # (g) security measures.
-    security_measures = models.JSONField(_("security measures"), default=list)
+    security_measures = models.JSONField(_("security measures"), default=list, blank=True)
     security_measures_other = models.TextField(
         _("other security measures"), blank=True, help_text=_("One per line.")
     )
@@ -315,7 +317,7 @@ class ProcessorRecord(models.Model):
     sub_processors = models.TextField(
         _("sub-processors"), blank=True, help_text=_("One per line, with their country.")
     )
-    security_measures = models.JSONField(_("security measures"), default=list)
+    security_measures = models.JSONField(_("security measures"), default=list, blank=True)
     security_measures_other = models.TextField(
         _("other security measures"), blank=True, help_text=_("One per line.")
     )
