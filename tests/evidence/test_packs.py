@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -277,3 +278,68 @@ def test_a_pack_verifies_the_chain_once_and_hands_it_to_every_certificate(
     assert len(calls) == 1
     with zipfile.ZipFile(path) as pack:
         assert len([n for n in pack.namelist() if n.startswith("certificates/")]) == 3
+
+
+@pytest.fixture
+def ropa(org, dpo):
+    """An activity created on 1 Nov 2026 whose retention changes on 10 Dec 2026."""
+    import time_machine
+
+    from processing import services as processing
+    from tests.processing.factories import activity
+
+    with time_machine.travel("2026-11-01 10:00 +01:00", tick=False):
+        made = activity(org, user=dpo, retention="12 meses")
+    with time_machine.travel("2026-12-10 10:00 +01:00", tick=False):
+        processing.activity_update(activity=made, data={"retention": "6 meses"}, user=dpo)
+    return made
+
+
+def test_a_pack_carries_the_record_of_processing_as_it_stood_on_its_end_date(
+    org, register, ropa, tmp_path
+):
+    from evidence.signing import certificate_trust_roots, validate_pdf
+
+    scope = PackScope(date_to=datetime(2026, 11, 30).date())
+    path, manifest = build(org, tmp_path, scope)
+
+    with zipfile.ZipFile(path) as pack:
+        rows = list(csv.DictReader(io.StringIO(pack.read("ropa.csv").decode("utf-8-sig"))))
+        pdf = pack.read("ropa.pdf")
+        sums = pack.read("SHA256SUMS").decode()
+    assert [r["retention"] for r in rows] == ["12 meses"]
+    report = validate_pdf(pdf=pdf, trust_roots=certificate_trust_roots(org))
+    assert report.intact and report.valid and report.trusted
+    names = [f["name"] for f in manifest["files"]]
+    assert {"ropa.pdf", "ropa.csv"} <= set(names)
+    assert names.index("ropa.pdf") < names.index("summary.pdf")  # covered by files.json
+    assert "  ropa.pdf\n" in sums
+    entry = manifest["record_of_processing"]
+    assert entry["files"] == ["ropa.pdf", "ropa.csv"] and entry["activities"] == 1
+    assert entry["as_of"].startswith("2026-11-30T23:59:59")
+    assert manifest["scope"]["include_ropa"] is True
+
+
+def test_a_pack_without_the_record_of_processing_holds_none_of_it(org, register, ropa, tmp_path):
+    path, manifest = build(org, tmp_path, PackScope(include_ropa=False))
+
+    with zipfile.ZipFile(path) as pack:
+        assert not {"ropa.pdf", "ropa.csv"} & set(pack.namelist())
+    assert "record_of_processing" not in manifest
+
+
+def test_the_record_of_processing_is_on_by_default_in_the_form_and_old_jobs(
+    client, org, dpo, django_capture_on_commit_callbacks
+):
+    from jobs.models import Job
+
+    assert PackScope.from_parameters({}).include_ropa is True
+    client.force_login(dpo)
+    form = client.get(f"/o/{org.slug}/evidence/pack/").content.decode()
+    (tag,) = re.findall(r'<input[^>]*name="include_ropa"[^>]*>', form)
+    assert "checked" in tag
+
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(f"/o/{org.slug}/evidence/pack/", {"date_to": "2026-11-30"})
+
+    assert Job.objects.get(kind="pack").parameters["include_ropa"] is False
