@@ -11,4 +11,7 @@ urlpatterns = [
     path("", include("consents.urls")),
     path("o/<slug:org_slug>/", include("evidence.urls")),
     path("o/<slug:org_slug>/", include("jobs.urls")),
+    # rights_requests.urls holds its organisation pages (/o/<org_slug>/requests/...) and the
+    # public request pages (/r/...).
+    path("", include("rights_requests.urls")),
 ]

@@ -139,6 +139,19 @@ class RightsRequest(models.Model):
     )
     current_due_on = models.DateField(_("due now"), db_index=True)
 
+    # What was done to the person's data for this request (rights_requests.fulfilment): set once,
+    # with a summary a letter and the AEPD can read (e.g. the person blocked, events withdrawn).
+    carried_out_at = models.DateTimeField(_("carried out"), null=True, blank=True)
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("carried out by"),
+    )
+    carried_out = models.JSONField(_("what was done"), default=dict, blank=True)
+
     # The outcome.
     closed_on = models.DateField(_("answered on"), null=True, blank=True)
     answer = models.TextField(_("answer"), blank=True)
