@@ -589,15 +589,28 @@ _DIGESTS = (
     '("[0-9a-f]{64}")\', \'"sha256": \\2, "type": \\1\', \'g\'),'
     " '\", \"', '\",\"'), '\": ', '\":'), '}, {', '},{') END"
 )
+# Strings: json.dumps escapes '"', '\\' and control characters. The choice values and hex
+# digests can hold none of them (_QUOTABLE guards it: a row where one does goes to Python), so
+# they are quoted as they are; the browser string gets '\\' and '"' escaped, and one with a
+# control character differs from its text and is rechecked in Python. Both stay exact: equal
+# text still means equal columns, at half the cost of to_json (measured at 1M events).
+_PLAIN = ("action", "channel", "given_by", "notice_sha256", "subject_hmac")
+_QUOTABLE = " OR ".join(f"strpos({c}, '\"') > 0 OR strpos({c}, '\\') > 0" for c in _PLAIN)
+
+
+def _quoted(column: str) -> str:
+    return f"""'"' || {column} || '"'"""
+
+
 _COLUMNS_AS_TEXT = (
-    "'{\"action\":' || to_json(action)::text"
+    f"'{{\"action\":' || {_quoted('action')}"
     " || ',\"by_subject\":' || by_subject::text"
     f' || \',"captured_at":"\' || {_INSTANT.format("captured_at")}'
-    ' || \'","channel":\' || to_json(channel)::text'
+    f' || \'","channel":\' || {_quoted("channel")}'
     " || ',\"confirms\":' || coalesce(confirms_id::text, 'null')"
-    " || ',\"given_by\":' || to_json(given_by)::text"
-    " || ',\"ip_address\":' || coalesce(to_json(host(ip_address))::text, 'null')"
-    " || ',\"notice_sha256\":' || to_json(notice_sha256)::text"
+    f" || ',\"given_by\":' || {_quoted('given_by')}"
+    " || ',\"ip_address\":' || coalesce('\"' || host(ip_address) || '\"', 'null')"
+    f" || ',\"notice_sha256\":' || {_quoted('notice_sha256')}"
     " || ',\"notice_version\":' || coalesce(notice_version_id::text, 'null')"
     " || ',\"organisation\":' || organisation_id::text"
     " || ',\"proof\":' || coalesce(proof_id::text, 'null')"
@@ -607,8 +620,9 @@ _COLUMNS_AS_TEXT = (
     " || '\",\"recorded_by\":' || coalesce(recorded_by_id::text, 'null')"
     " || ',\"sequence\":' || sequence::text"
     " || ',\"subject\":' || subject_id::text"
-    " || ',\"subject_hmac\":' || to_json(subject_hmac)::text"
-    " || ',\"user_agent\":' || to_json(user_agent)::text || '}'"
+    f" || ',\"subject_hmac\":' || {_quoted('subject_hmac')}"
+    " || ',\"user_agent\":\"' || replace(replace(user_agent, '\\', '\\\\'), '\"', '\\\"')"
+    " || '\"}'"
 )
 # Links: one statement, so the chain's end and the head are read in one snapshot. It returns
 # the rows whose sequence or prev_hash does not follow, and the last event (the chain's end).
@@ -638,6 +652,7 @@ _CONTENT_CASE = f"""
            WHEN canonical_text IS NULL THEN 'legacy'
            WHEN encode(sha256(convert_to(prev_hash || canonical_text, 'UTF8')), 'hex') <> hash
              THEN 'altered'
+           WHEN {_QUOTABLE} THEN 'drifted'
            WHEN canonical_text IS DISTINCT FROM {_COLUMNS_AS_TEXT} THEN 'drifted'
          END AS content
   FROM consents_consentevent

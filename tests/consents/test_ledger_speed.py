@@ -207,3 +207,34 @@ def test_a_withdrawal_reads_the_state_once_and_the_state_follows(org, subject, p
     assert len(ours) == 5, ours
     assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.WITHDRAWN
     assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path runs on PostgreSQL")
+def test_postgresql_checks_quoted_browsers_and_proofs_itself_without_python(
+    org, subject, purpose, notice, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    _with_proof(org, subject, purpose, notice)  # a browser with a tab: Python checks that one
+    record(org, subject, purpose, notice, user_agent='Mozilla/5.0 "quoted" \\ WhatsApp/2.24')
+    record(org, subject, purpose, notice, ip_address="2001:db8::1")
+    with connection.cursor() as cursor:
+        cursor.execute(services._CONTENT_SQL, {"org": org.pk, "end": 10})
+        altered, rechecks = cursor.fetchone()
+    assert (altered, rechecks) == (None, 1)
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+def test_a_quote_smuggled_into_a_column_cannot_pass_for_the_next_field(
+    org, subject, purpose, notice
+):
+    # Plain quoting of a choice column would let '"' move the field boundaries; such a row goes
+    # to Python, which rebuilds the text and finds the change.
+    for _ in range(3):
+        record(org, subject, purpose, notice)
+    _tamper(
+        "UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s",
+        ['0","given_by":"x', 2],
+    )
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+    assert "altered" in result.reason
