@@ -65,7 +65,9 @@ class RequestLogForm(_PhoneMixin, forms.Form):
         ),
         help_text=_("The number the request came from: it finds the person on record."),
     )
-    right = forms.ChoiceField(label=_("What the person asks for"), choices=Right.choices)
+    right = forms.ChoiceField(
+        label=_("What the person asks for"), choices=[("", "—")] + Right.choices
+    )
     channel = forms.ChoiceField(
         label=_("How it arrived"), choices=STAFF_CHANNELS, initial=RequestChannel.WHATSAPP
     )

@@ -151,10 +151,11 @@ def link_code(request, token):
     if gone:
         return gone
     with translation.override(_link_language(request, link)):
+        wanted = request.POST.get("request", "")
         rights_request = RightsRequest.objects.filter(
             organisation=link.organisation,
             subject=link.subject,
-            pk=request.POST.get("request") or None,
+            pk=int(wanted) if wanted.isdigit() else None,
         ).first()
         if rights_request is None:
             raise Http404

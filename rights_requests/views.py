@@ -22,7 +22,7 @@ from accounts.services import audit_record
 from consents.phones import try_parse_phone
 
 from . import letters, selectors, services
-from .choices import CLOSED, LetterKind, Right
+from .choices import CLOSED, LetterKind
 from .forms import (
     AnswerForm,
     AssignForm,
@@ -146,8 +146,6 @@ def detail(request, pk):
         "letters": rights_request.letters.select_related("created_by"),
         "attachments": rights_request.attachments.all(),
         "is_open": rights_request.status not in CLOSED,
-        "can_answer_now": rights_request.carried_out_at is not None
-        or rights_request.right == Right.ERASURE,
         "fulfilment_template": _fulfilment_template(),
     }
     return render(request, "rights_requests/request_detail.html", context)

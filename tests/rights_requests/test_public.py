@@ -94,19 +94,16 @@ def test_a_person_shows_a_code_for_a_request_waiting_for_identity(client, org, l
     rr = logged_request(org, subject=person)
     page = client.get(_page(link)).content.decode()
     assert 'data-testid="show-code"' in page
-    response = client.post(
-        reverse("rights_requests:link_code", args=[link.token]), {"request": rr.pk}
-    )
+    code_url = reverse("rights_requests:link_code", args=[link.token])
+    response = client.post(code_url, {"request": rr.pk})
     assert response["Cache-Control"] == "no-store"
     code = response.context["code"]
     assert f">{code}<" in response.content.decode()
     assert IdentityCode.objects.filter(request=rr).count() == 1
     # Another person's request gets no code through this link.
     other = logged_request(org, subject=DataSubjectFactory(organisation=org))
-    response = client.post(
-        reverse("rights_requests:link_code", args=[link.token]), {"request": other.pk}
-    )
-    assert response.status_code == 404
+    assert client.post(code_url, {"request": other.pk}).status_code == 404
+    assert client.post(code_url, {"request": "1; drop"}).status_code == 404
 
 
 def test_letters_sent_through_the_link_download_there_and_no_others(client, org, link, person):
