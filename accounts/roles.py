@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # WhatsApp groups: the DPO sets them up, staff keep their members in step.
     "manage_groups": DPO,
     "manage_group_members": DPO_STAFF,
+    # Rights requests (GDPR Art. 12-21): everyone reads the register, staff log requests and
+    # settle who is asking, the DPO decides (extension, clock, handler, answer, refusal).
+    "view_requests": ALL,
+    "log_request": DPO_STAFF,
+    "handle_requests": DPO,
 }
 
 

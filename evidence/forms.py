@@ -25,6 +25,15 @@ class PackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Phone numbers or ids, one per line. Empty: everyone in scope."),
     )
+    requests = forms.BooleanField(
+        label=_("Include the rights-request register"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Requests received in the period (of these people), with their dates, whether each"
+            " was answered on time, and the answer letters."
+        ),
+    )
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,9 @@ Contents: records.csv and records.json (one record per ledger event in scope, wi
 fields its hash covers), subjects.csv (who the subject ids are, as held now), proofs/ (each proof
 file once, named by its SHA-256; a HEIC photo has its JPEG rendition beside
 it, named <its name>.jpg), certificates/ (a signed certificate per subject, up to
-PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), verify_chain.py (a
+PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), the registers other
+apps add (evidence.pack_sections: requests/, the rights-request register of the period with its
+answer letters, unless the scope leaves it out), verify_chain.py (a
 standard-library script that recomputes the hash chain), the signer's certificate, VERIFY.txt,
 then summary.pdf (signed PDF/A-3b holding the scope, counts, who has a certificate, a per-subject
 table, the ledger verification and, embedded, the SHA-256 of every file above), and last
@@ -68,6 +70,8 @@ class PackScope:
     date_from: date | None = None
     date_to: date | None = None
     subject_ids: list[int] = field(default_factory=list)
+    # The rights-request register for the period (rights_requests.pack, through pack_sections).
+    requests: bool = True
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> "PackScope":
@@ -80,6 +84,7 @@ class PackScope:
             if parameters.get("date_to")
             else None,
             subject_ids=[int(s) for s in parameters.get("subject_ids") or []],
+            requests=bool(parameters.get("requests", True)),
         )
 
     def to_parameters(self) -> dict:
@@ -88,6 +93,7 @@ class PackScope:
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "subject_ids": self.subject_ids,
+            "requests": self.requests,
         }
 
     def events(self, organisation):
@@ -121,6 +127,8 @@ class PackScope:
                 ngettext("%(n)s selected person", "%(n)s selected people", len(self.subject_ids))
                 % {"n": len(self.subject_ids)}
             )
+        if not self.requests:
+            parts.append(_("without the rights requests"))
         return "; ".join(parts)
 
 
@@ -338,6 +346,7 @@ class _Pack:
     )
     certified: list[int] = field(default_factory=list)
     checkpoints: int = 0
+    sections: dict[str, dict] = field(default_factory=dict)
 
     @property
     def missing(self) -> int:
@@ -513,6 +522,19 @@ def _write_checkpoints(pack: _Pack) -> None:
     )
 
 
+def _write_sections(pack: _Pack) -> None:
+    """The registers other apps add (evidence.pack_sections), as the scope asks."""
+    from .pack_sections import get
+
+    wanted = ["requests"] if pack.scope.requests else []
+    for code in wanted:
+        section = get(code)
+        if section is not None:
+            pack.sections[code] = section.write(
+                organisation=pack.organisation, scope=pack.scope, zip=pack.zip
+            )
+
+
 def _write_verify_text(pack: _Pack, signing) -> None:
     """VERIFY.txt: every command it gives was run on an extracted pack (tests/evidence)."""
     organisation, verification = pack.organisation, pack.verification
@@ -587,6 +609,7 @@ def _write_summary(pack: _Pack, signing, timestamper) -> None:
                 "generated_at": pack.generated_at,
                 "files": pack.zip.members,
                 "signer": signing,
+                "sections": list(pack.sections.values()),
             },
         )
         summary = render_pdf(
@@ -642,6 +665,7 @@ def _write_manifest(pack: _Pack) -> dict:
             "the event before, wherever both sequence numbers are in the pack; the chain head; "
             "the signed checkpoints in checkpoints/checkpoints.json",
         },
+        "sections": {code: written["manifest"] for code, written in pack.sections.items()},
         "files": list(pack.zip.members),
     }
     pack.zip.write_bytes(
@@ -674,6 +698,7 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
     _write_proofs(pack)
     _write_certificates(pack, timestamper)
     _write_checkpoints(pack)
+    _write_sections(pack)
     pack.zip.write_bytes("verify_chain.py", VERIFIER.read_bytes())
     signing = certificate_for_signing(organisation)
     pack.zip.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())

@@ -29,6 +29,7 @@ def pack_request(request):
             date_from=data["date_from"],
             date_to=data["date_to"],
             subject_ids=subject_scope_filter(org, data["subjects"].splitlines()),
+            requests=data["requests"],
         )
         if data["subjects"].strip() and not scope.subject_ids:
             form.add_error("subjects", _("None of these people is on record."))

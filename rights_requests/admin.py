@@ -1,7 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import RequestAttachment, RequestLetter, RequestReminder, RightsRequest
+from .models import (
+    IdentityCode,
+    RequestAttachment,
+    RequestLetter,
+    RequestReminder,
+    RightsRequest,
+)
 
 
 class AttachmentInline(admin.TabularInline):
@@ -71,6 +77,22 @@ class RequestAttachmentAdmin(admin.ModelAdmin):
 class RequestLetterAdmin(SimpleHistoryAdmin):
     list_display = ["request", "kind", "language", "created_at", "sent_at", "sent_via"]
     exclude = ["file", "body"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdentityCode)
+class IdentityCodeAdmin(admin.ModelAdmin):
+    # Only the keyed hash is stored; even that stays out of the admin.
+    list_display = ["request", "created_at", "expires_at", "attempts", "used_at", "voided_at"]
+    exclude = ["code_hash"]
 
     def has_add_permission(self, request):
         return False

@@ -52,6 +52,17 @@ class VerificationMethod(models.TextChoices):
 # Channels where the organisation already knows who is speaking: no separate verification step.
 VERIFIED_CHANNELS = frozenset({RequestChannel.PERSONAL_LINK})
 
+# The one other case where the way the request came is the verification (rights_requests.services
+# request_log): a WhatsApp message from the very number on record. WhatsApp ties an account to its
+# number, which a caller ID or an e-mail's From line is not.
+PHONE_MATCH_CHANNELS = frozenset({RequestChannel.WHATSAPP})
+
+# Rights whose effect on the person's data must be carried out (rights_requests.fulfilment sets
+# RightsRequest.carried_out_at) before the request is answered; a refusal, or for erasure an
+# exception of Art. 17(3), closes it without. Every right has an effect: access and portability
+# a copy of the data, the others a change to it.
+CARRIED_OUT_FIRST = frozenset(Right)
+
 
 class ErasureException(models.TextChoices):
     """GDPR Art. 17(3): when erasure does not apply, in whole or in part."""

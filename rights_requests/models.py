@@ -46,14 +46,27 @@ class RightsRequestQuerySet(models.QuerySet):
     def closed(self):
         return self.filter(status__in=CLOSED)
 
+    def running(self):
+        """Open requests whose clock runs: a stopped clock (Art. 12(6) information awaited)
+        moves the due date by every day it stands still, so it is neither overdue nor due."""
+        return self.open().filter(clock_stopped_on__isnull=True)
+
     def overdue(self, today):
-        return self.open().filter(current_due_on__lt=today)
+        return self.running().filter(current_due_on__lt=today)
 
     def due_between(self, start, end):
-        return self.open().filter(current_due_on__gte=start, current_due_on__lte=end)
+        return self.running().filter(current_due_on__gte=start, current_due_on__lte=end)
+
+    def decided(self):
+        """Answered or refused: the outcomes a deadline applies to (a request the person
+        withdrew was never owed an answer)."""
+        return self.filter(status__in=[RequestStatus.ANSWERED, RequestStatus.REJECTED])
 
     def answered_late(self):
-        return self.closed().filter(closed_on__gt=models.F("current_due_on"))
+        return self.decided().filter(closed_on__gt=models.F("current_due_on"))
+
+    def answered_on_time(self):
+        return self.decided().filter(closed_on__lte=models.F("current_due_on"))
 
 
 class RightsRequest(models.Model):
@@ -283,8 +296,9 @@ class RequestLetter(models.Model):
     file = models.FileField(upload_to=letter_upload_to, max_length=200, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("written"), default=timezone.now)
+    # Empty for a letter the register writes by itself (none yet) or whose author left.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     sent_via = models.CharField(_("sent by"), max_length=20, choices=SentVia.choices, blank=True)
@@ -323,3 +337,36 @@ class RequestReminder(models.Model):
 
     def __str__(self):
         return f"{self.request.reference} {self.stage}"
+
+
+class IdentityCode(models.Model):
+    """A one-time code that shows the person asking holds their personal consent link (GDPR
+    Art. 12(6), rights_requests.services.request_identity_code_issue).
+
+    The person opens their personal link (sent to the number on record), asks for a code for
+    their request and reads it to staff, who type it in to verify the request. Only a keyed hash
+    is kept (HMAC with the site's secret key: six digits are too few for a plain hash), it lasts
+    a short while, and a few wrong tries void it.
+    """
+
+    request = models.ForeignKey(
+        RightsRequest, on_delete=models.PROTECT, related_name="identity_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity code")
+        verbose_name_plural = _("identity codes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.request.reference} code {self.pk}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()

@@ -27,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--subject", action="append", default=[], help="Subject id or phone (repeat)"
         )
+        parser.add_argument(
+            "--no-requests",
+            action="store_true",
+            help="Leave out the rights-request register (included by default)",
+        )
         parser.add_argument("-o", "--output", required=True, help="ZIP file to write")
 
     def handle(self, *args, **options):
@@ -40,6 +45,7 @@ class Command(BaseCommand):
             date_from=_date(options["date_from"]) if options["date_from"] else None,
             date_to=_date(options["date_to"]) if options["date_to"] else None,
             subject_ids=subject_scope_filter(org, options["subject"]),
+            requests=not options["no_requests"],
         )
         if options["subject"] and not scope.subject_ids:
             raise CommandError("None of these people is on record.")
