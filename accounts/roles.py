@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # WhatsApp groups: the DPO sets them up, staff keep their members in step.
     "manage_groups": DPO,
     "manage_group_members": DPO_STAFF,
+    # Rights requests: only the DPO carries out what a right does to the person's data
+    # (rights_requests.fulfilment: exports, rectification, blocking, restriction, objection).
+    "carry_out_rights": DPO,
 }
 
 
