@@ -223,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.expire_export_files",
         "schedule": crontab(hour=4, minute=0),
     },
+    # LOPDGDD Art. 32: blocked people whose blocking period has ended are purged.
+    "purge-blocked-subjects-nightly": {
+        "task": "rights_requests.tasks.purge_blocked_subjects",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 CACHES = {
