@@ -115,7 +115,7 @@ def _locked(rights_request: RightsRequest, right: str) -> RightsRequest:
 
     The lock makes "refuses twice" hold when two DPOs press the button together."""
     locked = (
-        RightsRequest.objects.select_for_update()
+        RightsRequest.objects.select_for_update(of=("self",))
         .select_related("organisation", "subject")
         .get(pk=rights_request.pk)
     )
@@ -444,7 +444,7 @@ def restriction_lift(*, rights_request: RightsRequest, user: User, reason: str) 
             _("Say why the restriction ends (the person must be told before: Art. 18(3)).")
         )
     locked = (
-        RightsRequest.objects.select_for_update()
+        RightsRequest.objects.select_for_update(of=("self",))
         .select_related("subject")
         .get(pk=rights_request.pk)
     )
