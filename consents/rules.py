@@ -58,6 +58,17 @@ def ensure_not_restricted(subject: DataSubject) -> None:
         )
 
 
+def ensure_consented(purpose: Purpose, *, current_action: str | None) -> None:
+    """GDPR Art. 6(1)(a) and LSSI Art. 21: a purpose that needs consent is used only while the
+    person's latest answer for it is a grant."""
+    if purpose.requires_consent and current_action != Action.GRANTED:
+        raise ValidationError(
+            _("No consent to “%(purpose)s” is on record for this number.")
+            % {"purpose": purpose.name},
+            code="no_consent",
+        )
+
+
 def ensure_not_suppressed(purpose: Purpose, *, suppressed: bool) -> None:
     """GDPR Art. 21(3) and LOPDGDD Art. 23: once a person objects to direct marketing, their
     number is never again asked for, or recorded as granting, marketing."""

@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from . import chain
+from . import chain, rules
 from .choices import HIDDEN_STATUSES
 from .models import (
     Action,
@@ -53,6 +54,33 @@ def suppressed_among(organisation, e164s) -> set[str]:
         organisation=organisation, phone_hmac__in=list(by_hmac)
     ).values_list("phone_hmac", flat=True)
     return {by_hmac[h] for h in found}
+
+
+def may_message(organisation, phone, purpose) -> tuple[bool, str]:
+    """The "may I message this number for this purpose?" check (for the API and any sender):
+    (True, "") or (False, the reason, from consents.rules). No for an unknown, blocked, purged
+    or restricted person (LOPDGDD Art. 32, GDPR Art. 18), for a number that objected to
+    marketing (Art. 21(3)) and for a purpose that needs consent without a current grant."""
+    e164 = _e164(organisation, phone)
+    subject = (
+        DataSubject.objects.filter(organisation=organisation, phone=e164).first() if e164 else None
+    )
+    state = (
+        ConsentState.objects.filter(subject=subject, purpose=purpose)
+        .values_list("action", flat=True)
+        .first()
+        if subject is not None
+        else None
+    )
+    try:
+        if subject is not None:
+            rules.ensure_recordable(subject)
+            rules.ensure_not_restricted(subject)
+        rules.ensure_not_suppressed(purpose, suppressed=is_suppressed(organisation, e164 or ""))
+        rules.ensure_consented(purpose, current_action=state)
+    except ValidationError as refusal:
+        return False, refusal.messages[0]
+    return True, ""
 
 
 def subject_search(organisation, query: str):

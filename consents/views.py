@@ -143,7 +143,8 @@ def subject_detail(request, pk):
         return render(request, "consents/subject_hidden.html", {"subject": subject})
     rows, timeline = selectors.subject_overview(subject)
     context = {"subject": subject, "rows": rows, "timeline": timeline}
-    if request.membership.can("capture_consent"):
+    # No link to send nor WhatsApp message to write while processing is restricted (Art. 18).
+    if request.membership.can("capture_consent") and not subject.is_restricted:
         context["card"] = link_views.link_card(request, subject, link_views.active_link(subject))
     return render(
         request, "consents/subject_detail.html", {**context, "withdraw_form": WithdrawForm()}

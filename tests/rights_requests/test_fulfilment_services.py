@@ -366,3 +366,24 @@ def test_withdrawal_with_nothing_granted_is_carried_out_and_says_so(org, dpo):
     fulfilment.withdrawal_carry_out(rights_request=request, user=dpo)
     assert request.carried_out["withdrawn_events"] == []
     assert not ConsentLink.objects.exists()
+
+
+def test_may_i_message_answers_no_with_the_reason_for_each_right_exercised(
+    org, person, purposes, dpo
+):
+    from consents.selectors import may_message
+
+    assert may_message(org, "612 34 56 78", purposes["offers"]) == (True, "")
+    assert may_message(org, "+34699999999", purposes["offers"])[0] is False  # never consented
+    fulfilment.objection_carry_out(rights_request=rights_request(person, Right.OBJECTION), user=dpo)
+    allowed, reason = may_message(org, PHONE_TYPED, purposes["offers"])
+    assert not allowed and "objected to direct marketing" in reason
+    assert may_message(org, PHONE_TYPED, purposes["citas"]) == (True, "")
+    fulfilment.restriction_carry_out(
+        rights_request=rights_request(person, Right.RESTRICTION), user=dpo, ground="accuracy"
+    )
+    allowed, reason = may_message(org, PHONE_TYPED, purposes["citas"])
+    assert not allowed and "restricted" in reason
+
+
+PHONE_TYPED = "0034 612 345 678"
