@@ -12,6 +12,16 @@ request's history (simple-history) puts the change on record with its author (in
 Access and portability take a while (a signed PDF, files): they run as jobs
 (rights_requests.runners); the request is marked carried out when the job's file is ready.
 
+Decisions worth knowing:
+- Restriction (Art. 18) is a status of the person, RESTRICTED, not a separate flag: restricted,
+  blocked and normal use exclude each other, and every check that already reads the status
+  (imports, links, capture) sees it. The rule is consents.rules.ensure_not_restricted.
+- Erasure ends the person's current WhatsApp group stays (recorded as left when the erasure is
+  carried out) and lists the groups so the DPO removes them there; their consents are
+  withdrawn first, so every count of "granted" drops at once.
+- Blocked data is for courts and authorities only: the one export that includes it is an
+  evidence pack made "for an authority" (evidence.packs.PackScope.for_authority).
+
 ``carried_out`` never holds personal data (field names, codes, ids, counts, group names), so
 it can stay when the person's data is purged (rights_requests.purge); free text a DPO types
 there (an Art. 17(3) note) is scrubbed by the purge like the rest of the request.

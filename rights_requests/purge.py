@@ -351,10 +351,10 @@ def _purge_subject_rows(subject: DataSubject, pattern, files: list) -> dict[str,
     touched["groupmembership"] = list(
         GroupMembership.objects.filter(subject=subject).values_list("pk", flat=True)
     )
-    # Whatever else of consents or groups points at the person (and is not the ledger).
-    for app in ("consents", "groups"):
+    # Whatever else points at the person (and is not the ledger, nor a request: done above).
+    for app in ("consents", "groups", "rights_requests"):
         for model, fk in _models_referencing(DataSubject, app):
-            if model.__name__ in ("ConsentEvent", "ConsentState"):
+            if model.__name__ in ("ConsentEvent", "ConsentState", "RightsRequest"):
                 continue
             _scrub_rows(model, model._default_manager.filter(**{fk: subject}), pattern)
     history = DataSubject.history.model
