@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_requests": ALL,
     "log_request": DPO_STAFF,
     "handle_requests": DPO,
+    # Rights requests: only the DPO carries out what a right does to the person's data
+    # (rights_requests.fulfilment: exports, rectification, blocking, restriction, objection).
+    "carry_out_rights": DPO,
 }
 
 

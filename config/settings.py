@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights_requests.tasks.send_deadline_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # LOPDGDD Art. 32: blocked people whose blocking period has ended are purged.
+    "purge-blocked-subjects-nightly": {
+        "task": "rights_requests.tasks.purge_blocked_subjects",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 CACHES = {

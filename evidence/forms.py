@@ -34,6 +34,14 @@ class PackForm(forms.Form):
             " was answered on time, and the answer letters."
         ),
     )
+    for_authority = forms.BooleanField(
+        label=_("For a court or an authority (includes people whose data is blocked)"),
+        required=False,
+        help_text=_(
+            "Blocked data is kept only for courts and authorities (LOPDGDD Art. 32): tick only"
+            " for an inquiry of the AEPD, a court or another authority."
+        ),
+    )
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

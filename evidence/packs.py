@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.csvsafe import csv_safe
+from consents.choices import HIDDEN_STATUSES
 from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
 from consents.services import ledger_verify_checked
 
@@ -66,12 +67,18 @@ SUBJECT_FIELDS = ["subject_id", "full_name", "phone", "email", "kind", "status",
 
 @dataclass
 class PackScope:
+    """What a pack covers. ``for_authority``: made for a court, the AEPD or another authority,
+    the only ones blocked data is kept for (LOPDGDD Art. 32): only such a pack includes the
+    events and identity of blocked people (and the tombstones of purged ones). Every other pack
+    leaves them out, like every other list and export."""
+
     purposes: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     subject_ids: list[int] = field(default_factory=list)
     # The rights-request register for the period (rights_requests.pack, through pack_sections).
     requests: bool = True
+    for_authority: bool = False
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> "PackScope":
@@ -85,6 +92,7 @@ class PackScope:
             else None,
             subject_ids=[int(s) for s in parameters.get("subject_ids") or []],
             requests=bool(parameters.get("requests", True)),
+            for_authority=bool(parameters.get("for_authority")),
         )
 
     def to_parameters(self) -> dict:
@@ -94,6 +102,7 @@ class PackScope:
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "subject_ids": self.subject_ids,
             "requests": self.requests,
+            "for_authority": self.for_authority,
         }
 
     def events(self, organisation):
@@ -111,6 +120,8 @@ class PackScope:
             )
         if self.subject_ids:
             events = events.filter(subject_id__in=self.subject_ids)
+        if not self.for_authority:
+            events = events.exclude(subject__status__in=HIDDEN_STATUSES)
         return events
 
     def describe(self) -> str:
@@ -129,6 +140,8 @@ class PackScope:
             )
         if not self.requests:
             parts.append(_("without the rights requests"))
+        if self.for_authority:
+            parts.append(_("for an authority (blocked people included)"))
         return "; ".join(parts)
 
 
