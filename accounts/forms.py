@@ -19,6 +19,8 @@ class OrganisationForm(forms.ModelForm):
             "dpo_name",
             "dpo_email",
             "default_language",
+            "holiday_region",
+            "blocking_years",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
@@ -34,6 +36,10 @@ class OrganisationForm(forms.ModelForm):
                 Column("dpo_name", css_class="col-md-6"), Column("dpo_email", css_class="col-md-6")
             ),
             "default_language",
+            Row(
+                Column("holiday_region", css_class="col-md-6"),
+                Column("blocking_years", css_class="col-md-6"),
+            ),
             Submit("save", _("Save")),
         )
 

@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,31 @@ COUNTRIES = [
     ("AR", _("Argentina")),
     ("CO", _("Colombia")),
     ("US", _("United States")),
+]
+
+
+# Spain's autonomous communities and cities (ISO 3166-2:ES), whose public holidays the deadline
+# engine adds to the national ones (rights_requests.deadlines). Proper names: not translated.
+SPANISH_REGIONS = [
+    ("AN", "Andalucía"),
+    ("AR", "Aragón"),
+    ("AS", "Asturias"),
+    ("IB", "Illes Balears"),
+    ("CN", "Canarias"),
+    ("CB", "Cantabria"),
+    ("CL", "Castilla y León"),
+    ("CM", "Castilla-La Mancha"),
+    ("CT", "Catalunya"),
+    ("EX", "Extremadura"),
+    ("GA", "Galicia"),
+    ("MD", "Madrid"),
+    ("MC", "Murcia"),
+    ("NC", "Navarra"),
+    ("PV", "País Vasco / Euskadi"),
+    ("RI", "La Rioja"),
+    ("VC", "Comunitat Valenciana"),
+    ("CE", "Ceuta"),
+    ("ML", "Melilla"),
 ]
 
 
@@ -116,6 +141,25 @@ class Organisation(models.Model):
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="es"
+    )
+    holiday_region = models.CharField(
+        _("autonomous community"),
+        max_length=2,
+        choices=SPANISH_REGIONS,
+        blank=True,
+        help_text=_(
+            "Its public holidays, with Spain's national ones, move request deadlines "
+            "to the next working day."
+        ),
+    )
+    blocking_years = models.PositiveSmallIntegerField(
+        _("blocking period (years)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "How long erased data stays blocked for courts and authorities before it is "
+            "purged (LOPDGDD Art. 32)."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -41,6 +41,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # WhatsApp groups: the DPO sets them up, staff keep their members in step.
     "manage_groups": DPO,
     "manage_group_members": DPO_STAFF,
+    # Rights requests (GDPR Art. 12-21): everyone reads the register, staff log requests and
+    # settle who is asking, the DPO decides (extension, clock, handler, answer, refusal).
+    "view_requests": ALL,
+    "log_request": DPO_STAFF,
+    "handle_requests": DPO,
+    # Rights requests: only the DPO carries out what a right does to the person's data
+    # (rights_requests.fulfilment: exports, rectification, blocking, restriction, objection).
+    "carry_out_rights": DPO,
 }
 
 

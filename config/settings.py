@@ -223,6 +223,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.expire_export_files",
         "schedule": crontab(hour=4, minute=0),
     },
+    # Rights requests due in 7 days, in 2 days, today, or overdue: one e-mail per stage to the
+    # handler and the DPOs (rights_requests.reminders), every morning.
+    "rights-request-reminders-daily": {
+        "task": "rights_requests.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # LOPDGDD Art. 32: blocked people whose blocking period has ended are purged.
+    "purge-blocked-subjects-nightly": {
+        "task": "rights_requests.tasks.purge_blocked_subjects",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 CACHES = {
@@ -313,9 +324,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Panels on the organisation dashboard, in order (see accounts/dashboard.py).
 DASHBOARD_PANELS = [
     "consents.dashboard.panel",
+    "rights_requests.dashboard.panel",
     "groups.dashboard.checklist",
     "processing.dashboard.panel",
 ]
+# Questions other apps add to the DPO's checklist (groups.checklist), in order: each a function
+# (organisation) -> dict(question, status, figure, link).
+CHECKLIST_QUESTIONS = ["rights_requests.checklist.answered_on_time"]
+
+# Rights requests (rights_requests.public_views): the public request form takes at most
+# RIGHTS_FORM_POSTS_PER_IP requests an hour from one address (default 5) and
+# RIGHTS_FORM_POSTS_PER_ORG an hour for one organisation (default 200); a personal link sends
+# at most RIGHTS_LINK_POSTS_PER_DAY a day (default 20). A one-time identity code shown on a
+# personal link lasts RIGHTS_IDENTITY_CODE_MINUTES (default 30).
+# Address of this installation (e.g. https://constancia.example.org), for links in e-mails sent
+# from background tasks, which have no request to take it from. Empty: the links are paths.
+SITE_URL = env("SITE_URL", default="")
+RIGHTS_FORM_POSTS_PER_IP = env.int("RIGHTS_FORM_POSTS_PER_IP", default=5)
+RIGHTS_FORM_POSTS_PER_ORG = env.int("RIGHTS_FORM_POSTS_PER_ORG", default=200)
+RIGHTS_LINK_POSTS_PER_DAY = env.int("RIGHTS_LINK_POSTS_PER_DAY", default=20)
+RIGHTS_IDENTITY_CODE_MINUTES = env.int("RIGHTS_IDENTITY_CODE_MINUTES", default=30)
 
 # Evidence. The key that encrypts each organisation's signing certificate (PKCS#12) and its
 # password at rest; production must set it. TSA_URL: an RFC 3161 timestamp authority; when set,

@@ -12,4 +12,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("evidence.urls")),
     path("o/<slug:org_slug>/", include("jobs.urls")),
     path("o/<slug:org_slug>/", include("processing.urls")),
+    # rights_requests.urls holds its organisation pages (/o/<org_slug>/requests/...) and the
+    # public request pages (/r/...).
+    path("", include("rights_requests.urls")),
 ]

@@ -18,6 +18,7 @@ from .models import (
     Proof,
     ProofFile,
     Purpose,
+    SuppressedNumber,
     UnconfirmedAnswer,
 )
 
@@ -27,6 +28,17 @@ class DataSubjectAdmin(SimpleHistoryAdmin):
     list_display = ["full_name", "phone", "organisation", "kind", "status", "created_at"]
     list_filter = ["organisation", "kind", "status"]
     search_fields = ["full_name", "phone", "email", "external_ref"]
+    # Restricted, blocked and purged are set only by the rights-request services
+    # (rights_requests.fulfilment and rights_requests.purge), never by hand.
+    readonly_fields = [
+        "status",
+        "restricted_at",
+        "restriction_request_pk",
+        "blocked_at",
+        "purge_after",
+        "erasure_request_pk",
+        "purged_at",
+    ]
 
     def has_delete_permission(self, request, obj=None):
         # Erasure is block-then-purge through the rights-request process, never a delete here.
@@ -98,3 +110,9 @@ class ConsentLinkAdmin(ReadOnlyAdmin):
 class UnconfirmedAnswerAdmin(ReadOnlyAdmin):
     list_display = ["pk", "organisation", "subject", "purpose", "status", "submitted_at"]
     list_filter = ["organisation", "status"]
+
+
+@admin.register(SuppressedNumber)
+class SuppressedNumberAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "phone_hmac", "reason", "request_pk", "created_at"]
+    list_filter = ["organisation", "reason"]

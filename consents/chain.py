@@ -30,3 +30,12 @@ def identifiers_hmac(identifiers: dict) -> str:
     """
     key = settings.LEDGER_HMAC_KEY.encode("utf-8")
     return hmac.new(key, canonical_json(identifiers).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def phone_hmac(organisation_id: int, e164: str) -> str:
+    """Keyed hash of one organisation's view of a number (the suppression list): it recognises
+    the number again without holding it, and differs between organisations, so two lists
+    cannot be joined on it."""
+    key = settings.LEDGER_HMAC_KEY.encode("utf-8")
+    text = canonical_json({"organisation": organisation_id, "phone": e164, "use": "suppression"})
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -58,5 +58,26 @@ class SubjectKind(models.TextChoices):
 
 
 class SubjectStatus(models.TextChoices):
+    """Where the person stands with the rights they exercised (rights_requests.fulfilment).
+
+    RESTRICTED (GDPR Art. 18): kept and shown, but nothing new is processed: no consent is
+    captured, no link or message is sent; withdrawals stay possible. BLOCKED (LOPDGDD Art. 32,
+    after an erasure): kept only for courts and authorities, gone from every normal list, search,
+    export and capture. PURGED: a tombstone once the blocking period ended: the row stays because
+    ledger events reference it, with no personal data left.
+    """
+
     ACTIVE = "active", _("Active")
+    RESTRICTED = "restricted", _("Restricted (Art. 18)")
     BLOCKED = "blocked", _("Blocked")
+    PURGED = "purged", _("Purged")
+
+
+# People who have left normal use: blocked (erasure) or purged (tombstone).
+HIDDEN_STATUSES = frozenset({SubjectStatus.BLOCKED, SubjectStatus.PURGED})
+
+
+class SuppressionReason(models.TextChoices):
+    """Why a number must not receive marketing (GDPR Art. 21(3), LOPDGDD Art. 23)."""
+
+    OBJECTION = "objection", _("Objection to direct marketing (Art. 21)")

@@ -73,7 +73,7 @@ from django.utils.translation import ngettext
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record
 
-from . import rules
+from . import rules, selectors
 from .acts import ConsentAct, Decision, PersonDetails
 from .models import (
     Action,
@@ -361,6 +361,7 @@ class _Checker:
             self.notices.setdefault(notice.version.strip().lower(), []).append(notice)
         self.current_notices: dict[tuple[int, str], NoticeVersion | None] = {}
         self.known: dict[str, _Known | None] = {}
+        self.suppressed: set[str] = set()
         self.last: dict[tuple[str, int], _Last] = {}
         self.names: dict[str, tuple[str, int]] = {}
         self.seen: dict[tuple, int] = {}
@@ -513,6 +514,8 @@ class _Checker:
         new = {row.phone_key for row in parsed if row is not None} - self.known.keys()
         if not new:
             return
+        # Numbers that objected to marketing (GDPR Art. 21(3)), whether or not still on record.
+        self.suppressed |= selectors.suppressed_among(self.organisation, new)
         by_pk = {}
         for pk, phone, status, full_name, language in DataSubject.objects.filter(
             organisation=self.organisation, phone__in=new
@@ -534,6 +537,16 @@ class _Checker:
         known = self.known.get(row.phone_key)
         if known is not None:
             self.apply(rules.ensure_recordable, known, line=line, column="phone")
+            if row.action == Action.GRANTED:
+                self.apply(rules.ensure_not_restricted, known, line=line, column="phone")
+        if row.action == Action.GRANTED:
+            self.apply(
+                rules.ensure_not_suppressed,
+                row.purpose,
+                suppressed=row.phone_key in self.suppressed,
+                line=line,
+                column="purpose",
+            )
 
         first = self.names.setdefault(row.phone_key, (row.full_name, line))
         if not first[0] and row.full_name:

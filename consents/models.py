@@ -27,6 +27,7 @@ from accounts.models import FrozenOnPublish, Organisation
 
 from . import rules
 from .choices import (  # noqa: F401 (the register's vocabulary, importable from here as before)
+    HIDDEN_STATUSES,
     Action,
     Channel,
     GivenBy,
@@ -34,6 +35,7 @@ from .choices import (  # noqa: F401 (the register's vocabulary, importable from
     PurposeCategory,
     SubjectKind,
     SubjectStatus,
+    SuppressionReason,
 )
 from .uploads import EXTENSIONS
 
@@ -43,6 +45,14 @@ GENESIS_HASH = "0" * 64
 class DataSubjectQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=DataSubject.Status.ACTIVE)
+
+    def visible(self):
+        """Everyone in normal use: blocked people (LOPDGDD Art. 32) and purged tombstones are
+        left out of every list, search, export and capture; restricted people stay, flagged."""
+        return self.exclude(status__in=HIDDEN_STATUSES)
+
+    def hidden(self):
+        return self.filter(status__in=HIDDEN_STATUSES)
 
 
 class DataSubject(models.Model):
@@ -54,7 +64,8 @@ class DataSubject(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
     full_name = models.CharField(_("full name"), max_length=200)
-    phone = PhoneNumberField(_("phone"))
+    # NULL only on a purged tombstone (see the constraints): the number is personal data.
+    phone = PhoneNumberField(_("phone"), null=True)
     email = models.EmailField(_("e-mail"), blank=True)
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
     preferred_language = models.CharField(
@@ -69,6 +80,25 @@ class DataSubject(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # What the person's rights did to the record (rights_requests.fulfilment). The requests are
+    # referenced by their id as plain integers: the consent register does not depend on the
+    # rights-request register, and the numbers outlive the requests' personal data.
+    restricted_at = models.DateTimeField(_("restricted since"), null=True, blank=True)
+    restriction_request_pk = models.PositiveIntegerField(
+        _("restriction request (id)"), null=True, blank=True
+    )
+    blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
+    purge_after = models.DateField(
+        _("purge on"),
+        null=True,
+        blank=True,
+        help_text=_("The blocking period ends: the personal data is purged (LOPDGDD Art. 32)."),
+    )
+    erasure_request_pk = models.PositiveIntegerField(
+        _("erasure request (id)"), null=True, blank=True
+    )
+    purged_at = models.DateTimeField(_("purged"), null=True, blank=True)
+
     history = HistoricalRecords(bases=[AuditedHistoricalModel])
     objects = DataSubjectQuerySet.as_manager()
 
@@ -78,13 +108,40 @@ class DataSubject(models.Model):
         ordering = ["full_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "phone"], name="one_subject_per_phone_per_org"
+                fields=["organisation", "phone"],
+                condition=models.Q(phone__isnull=False),
+                name="one_subject_per_phone_per_org",
+            ),
+            # Only a purged tombstone is without a number; everyone else is found by theirs.
+            models.CheckConstraint(
+                condition=models.Q(phone__isnull=False) | models.Q(status="purged"),
+                name="subject_phone_unless_purged",
+            ),
+            # A blocked person always knows when they will be purged (LOPDGDD Art. 32).
+            models.CheckConstraint(
+                condition=~models.Q(status="blocked")
+                | models.Q(blocked_at__isnull=False, purge_after__isnull=False),
+                name="blocked_subject_has_purge_date",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "full_name"], name="subject_org_name")]
+        indexes = [
+            models.Index(fields=["organisation", "full_name"], name="subject_org_name"),
+            models.Index(fields=["status", "purge_after"], name="subject_purge_due"),
+        ]
 
     def __str__(self):
+        if self.status == SubjectStatus.PURGED:
+            return _("Purged person #%(pk)s") % {"pk": self.pk}
         return self.full_name
+
+    @property
+    def is_hidden(self) -> bool:
+        """Blocked or purged: out of normal use (LOPDGDD Art. 32)."""
+        return self.status in HIDDEN_STATUSES
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.status == SubjectStatus.RESTRICTED
 
     def ensure_recordable(self) -> None:
         """Raise ValidationError if nothing may be recorded about this person (blocked)."""
@@ -702,3 +759,43 @@ class LedgerCheckpoint(models.Model):
     def file_stem(self) -> str:
         at = self.signed_at.astimezone(datetime.UTC)
         return f"checkpoint-{self.sequence}-{at:%Y%m%dT%H%M%SZ}"
+
+
+# --- the suppression list (GDPR Art. 21(3), LOPDGDD Art. 23) --------------------------------
+
+
+class SuppressedNumber(models.Model):
+    """A number that must never again be asked for, or sent, direct marketing.
+
+    It holds no number: ``phone_hmac`` is a keyed hash of the E.164 number and the organisation
+    (consents.chain.phone_hmac), so the list survives the purge of the person who objected
+    without keeping what the purge removed, and still recognises the number if it comes back
+    on a poster, an import or a capture. Checked by consents.selectors.is_suppressed and the
+    rule consents.rules.ensure_not_suppressed.
+    """
+
+    Reason = SuppressionReason
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="suppressed_numbers"
+    )
+    phone_hmac = models.CharField(max_length=64)
+    reason = models.CharField(_("reason"), max_length=20, choices=SuppressionReason.choices)
+    request_pk = models.PositiveIntegerField(_("rights request (id)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("suppressed number")
+        verbose_name_plural = _("suppressed numbers")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "phone_hmac"], name="one_suppression_per_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id}:{self.phone_hmac[:12]}… ({self.reason})"

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Action, Channel, GivenBy, SubjectStatus
+from .choices import Action, Channel, GivenBy, PurposeCategory, SubjectStatus
 
 if TYPE_CHECKING:
     from .models import DataSubject, NoticeVersion, Purpose
@@ -36,6 +36,50 @@ def ensure_recordable(subject: DataSubject) -> None:
         raise ValidationError(
             _("This person's data is blocked (erasure requested): nothing can be recorded."),
             code="blocked",
+        )
+    if subject.status == SubjectStatus.PURGED:
+        raise ValidationError(
+            _("This person's data was purged after an erasure: nothing can be recorded."),
+            code="purged",
+        )
+
+
+def ensure_not_restricted(subject: DataSubject) -> None:
+    """GDPR Art. 18(2): while processing is restricted, the data is only stored: no consent is
+    asked for or captured and no message is sent until the restriction is lifted (Art. 18(3)).
+    Withdrawals stay possible: they only reduce what is done with the data."""
+    if subject.status == SubjectStatus.RESTRICTED:
+        raise ValidationError(
+            _(
+                "Processing of this person's data is restricted (GDPR Art. 18): no consent can"
+                " be captured and no message sent until the restriction is lifted."
+            ),
+            code="restricted",
+        )
+
+
+def ensure_consented(purpose: Purpose, *, current_action: str | None) -> None:
+    """GDPR Art. 6(1)(a) and LSSI Art. 21: a purpose that needs consent is used only while the
+    person's latest answer for it is a grant."""
+    if purpose.requires_consent and current_action != Action.GRANTED:
+        raise ValidationError(
+            _("No consent to “%(purpose)s” is on record for this number.")
+            % {"purpose": purpose.name},
+            code="no_consent",
+        )
+
+
+def ensure_not_suppressed(purpose: Purpose, *, suppressed: bool) -> None:
+    """GDPR Art. 21(3) and LOPDGDD Art. 23: once a person objects to direct marketing, their
+    number is never again asked for, or recorded as granting, marketing."""
+    if suppressed and purpose.category == PurposeCategory.MARKETING:
+        raise ValidationError(
+            _(
+                "This number objected to direct marketing (GDPR Art. 21(3)): consent to"
+                " “%(purpose)s” cannot be recorded for it."
+            )
+            % {"purpose": purpose.name},
+            code="suppressed",
         )
 
 
@@ -218,6 +262,8 @@ def check_act(act, organisation_id: int, *, now: datetime) -> None:
     ensure_answered(act.decisions)
     ensure_own_subject(act.subject, organisation_id)
     ensure_recordable(act.subject)
+    if any(decision.action == Action.GRANTED for decision in act.decisions):
+        ensure_not_restricted(act.subject)
     ensure_channel(act.channel)
     ensure_given_by(act.given_by)
     ensure_each_purpose_once(act.decisions)

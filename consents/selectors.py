@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from . import chain, rules
+from .choices import HIDDEN_STATUSES
 from .models import (
     Action,
     ConsentEvent,
@@ -14,14 +17,78 @@ from .models import (
     LedgerHead,
     NoticeVersion,
     Purpose,
+    SuppressedNumber,
     UnconfirmedAnswer,
 )
 from .phones import try_parse_phone
 
 
+def _e164(organisation, phone) -> str | None:
+    if phone is None or phone == "":
+        return None
+    if isinstance(phone, str):
+        phone = try_parse_phone(phone, organisation.country)
+        if phone is None:
+            return None
+    return phone.as_e164
+
+
+def is_suppressed(organisation, phone) -> bool:
+    """Whether this number objected to direct marketing (GDPR Art. 21(3)): the "may I send it
+    marketing?" check answers no. ``phone``: a PhoneNumber or text in any format; a number that
+    cannot be read is not on the list."""
+    e164 = _e164(organisation, phone)
+    if e164 is None:
+        return False
+    return SuppressedNumber.objects.filter(
+        organisation=organisation, phone_hmac=chain.phone_hmac(organisation.pk, e164)
+    ).exists()
+
+
+def suppressed_among(organisation, e164s) -> set[str]:
+    """The E.164 numbers of ``e164s`` on the organisation's suppression list, in one query."""
+    by_hmac = {chain.phone_hmac(organisation.pk, n): n for n in set(e164s) if n}
+    if not by_hmac:
+        return set()
+    found = SuppressedNumber.objects.filter(
+        organisation=organisation, phone_hmac__in=list(by_hmac)
+    ).values_list("phone_hmac", flat=True)
+    return {by_hmac[h] for h in found}
+
+
+def may_message(organisation, phone, purpose) -> tuple[bool, str]:
+    """The "may I message this number for this purpose?" check (for the API and any sender):
+    (True, "") or (False, the reason, from consents.rules). No for an unknown, blocked, purged
+    or restricted person (LOPDGDD Art. 32, GDPR Art. 18), for a number that objected to
+    marketing (Art. 21(3)) and for a purpose that needs consent without a current grant."""
+    e164 = _e164(organisation, phone)
+    subject = (
+        DataSubject.objects.filter(organisation=organisation, phone=e164).first() if e164 else None
+    )
+    state = (
+        ConsentState.objects.filter(subject=subject, purpose=purpose)
+        .values_list("action", flat=True)
+        .first()
+        if subject is not None
+        else None
+    )
+    try:
+        if subject is not None:
+            rules.ensure_recordable(subject)
+            rules.ensure_not_restricted(subject)
+        rules.ensure_not_suppressed(purpose, suppressed=is_suppressed(organisation, e164 or ""))
+        rules.ensure_consented(purpose, current_action=state)
+    except ValidationError as refusal:
+        return False, refusal.messages[0]
+    return True, ""
+
+
 def subject_search(organisation, query: str):
-    """Search by name, or by phone typed in any format ('600 12 34 56', '+34…', '0034…')."""
-    subjects = DataSubject.objects.filter(organisation=organisation)
+    """Search by name, or by phone typed in any format ('600 12 34 56', '+34…', '0034…').
+
+    Blocked and purged people are not found (LOPDGDD Art. 32): their data is kept only for
+    courts and authorities."""
+    subjects = DataSubject.objects.filter(organisation=organisation).visible()
     query = (query or "").strip()
     if not query:
         return subjects
@@ -65,6 +132,7 @@ def superseded_consents(organisation):
     states = (
         ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
         .exclude(event__notice_version=None)
+        .exclude(subject__status__in=HIDDEN_STATUSES)
         .select_related("subject", "purpose", "event__notice_version")
         .order_by("purpose__name", "subject__full_name")
     )
@@ -76,9 +144,10 @@ def superseded_consents(organisation):
 
 
 def dashboard_figures(organisation):
-    subjects = DataSubject.objects.filter(organisation=organisation).active().count()
+    subjects = DataSubject.objects.filter(organisation=organisation).visible().count()
     granted = dict(
         ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
+        .exclude(subject__status__in=HIDDEN_STATUSES)
         .values_list("purpose")
         .annotate(n=Count("id"))
         .values_list("purpose", "n")
@@ -109,7 +178,9 @@ def dashboard_figures(organisation):
         # Submissions on a poster or an invite that wait for the person (consents.rules).
         "unconfirmed_pending": UnconfirmedAnswer.objects.filter(
             organisation=organisation, status=UnconfirmedAnswer.Status.PENDING
-        ).count(),
+        )
+        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .count(),
         "events_since_check": events_since,
     }
 

@@ -16,6 +16,7 @@ from accounts.models import AuditEntry
 from accounts.services import audit_record
 
 from . import checkpoints, link_views, selectors, services
+from .choices import HIDDEN_STATUSES
 from .filters import ConsentRegisterFilter
 from .forms import CaptureForm, NoticeForm, PurposeForm, WithdrawForm
 from .models import (
@@ -67,6 +68,12 @@ def capture_lookup(request):
     subject = None
     if phone is not None:
         subject = DataSubject.objects.filter(organisation=org, phone=phone).first()
+    if subject is not None and subject.is_hidden:
+        # Blocked (LOPDGDD Art. 32): capture shows no name and no state, only that nothing can
+        # be recorded for this number (the capture itself is refused by consents.rules).
+        return render(
+            request, "consents/includes/capture_lookup.html", {"phone": phone, "hidden": True}
+        )
     states = (
         ConsentState.objects.filter(subject=subject).select_related("purpose") if subject else []
     )
@@ -99,7 +106,7 @@ def receipt(request, key):
         .prefetch_related("proof__files")
         .order_by("sequence")
     )
-    if not events:
+    if not events or events[0].subject.is_hidden:
         raise Http404("No such capture")
     subject = events[0].subject
     link = link_views.active_link(subject)
@@ -130,9 +137,14 @@ def subject_list(request):
 @org_view("view_subjects")
 def subject_detail(request, pk):
     subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
+    if subject.is_hidden:
+        # Blocked or purged: the page says so and when, and shows none of the data (kept only
+        # for courts and authorities: an evidence pack made for an authority includes it).
+        return render(request, "consents/subject_hidden.html", {"subject": subject})
     rows, timeline = selectors.subject_overview(subject)
     context = {"subject": subject, "rows": rows, "timeline": timeline}
-    if request.membership.can("capture_consent"):
+    # No link to send nor WhatsApp message to write while processing is restricted (Art. 18).
+    if request.membership.can("capture_consent") and not subject.is_restricted:
         context["card"] = link_views.link_card(request, subject, link_views.active_link(subject))
     return render(
         request, "consents/subject_detail.html", {**context, "withdraw_form": WithdrawForm()}
@@ -167,7 +179,11 @@ def subject_withdraw(request, pk):
 @org_view("view_subjects")
 def proof_file(request, pk):
     """Proof files only ever leave as attachments, and only to members of the organisation."""
-    record = get_for_org_or_404(ProofFile, request.organisation, pk=pk)
+    record = get_for_org_or_404(
+        ProofFile.objects.exclude(proof__subject__status__in=HIDDEN_STATUSES),
+        request.organisation,
+        pk=pk,
+    )
     return _proof_attachment(
         request,
         record,
@@ -181,7 +197,11 @@ def proof_file(request, pk):
 @org_view("view_subjects")
 def proof_rendition(request, pk):
     """The JPEG made from a photo browsers cannot show (HEIC); the evidence is proof_file."""
-    record = get_for_org_or_404(ProofFile, request.organisation, pk=pk)
+    record = get_for_org_or_404(
+        ProofFile.objects.exclude(proof__subject__status__in=HIDDEN_STATUSES),
+        request.organisation,
+        pk=pk,
+    )
     if not record.rendition:
         raise Http404
     return _proof_attachment(
@@ -215,8 +235,13 @@ def _proof_attachment(request, record, stored, *, filename, content_type, sha256
 
 
 def _register_filter(request):
-    states = ConsentState.objects.filter(organisation=request.organisation).select_related(
-        "subject", "purpose", "event", "event__recorded_by", "event__notice_version"
+    # Blocked and purged people are not in the register nor in its CSV (LOPDGDD Art. 32).
+    states = (
+        ConsentState.objects.filter(organisation=request.organisation)
+        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .select_related(
+            "subject", "purpose", "event", "event__recorded_by", "event__notice_version"
+        )
     )
     return ConsentRegisterFilter(
         request.GET or None, queryset=states, organisation=request.organisation
@@ -458,6 +483,7 @@ def unconfirmed_answers(request):
     record: the DPO sends each person their personal link to confirm (consents.rules)."""
     answers = (
         UnconfirmedAnswer.objects.filter(organisation=request.organisation)
+        .exclude(subject__status__in=HIDDEN_STATUSES)
         .select_related("subject", "purpose", "resolved_event")
         .order_by("status", "-submitted_at", "-pk")
     )

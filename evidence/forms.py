@@ -25,11 +25,30 @@ class PackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Phone numbers or ids, one per line. Empty: everyone in scope."),
     )
-    include_ropa = forms.BooleanField(
+    requests = forms.BooleanField(
+        label=_("Include the rights-request register"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Requests received in the period (of these people), with their dates, whether each"
+            " was answered on time, and the answer letters."
+        ),
+    )
+    ropa = forms.BooleanField(
         label=_("Include the record of processing activities"),
         required=False,
         initial=True,
-        help_text=_("As it stood on the end date (or now): ropa.pdf, signed, and ropa.csv."),
+        help_text=_(
+            "As it stood at the end of the last day (or now): ropa.pdf, signed, and ropa.csv."
+        ),
+    )
+    for_authority = forms.BooleanField(
+        label=_("For a court or an authority (includes people whose data is blocked)"),
+        required=False,
+        help_text=_(
+            "Blocked data is kept only for courts and authorities (LOPDGDD Art. 32): tick only"
+            " for an inquiry of the AEPD, a court or another authority."
+        ),
     )
 
     def __init__(self, *args, organisation, **kwargs):

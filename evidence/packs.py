@@ -4,10 +4,11 @@ Contents: records.csv and records.json (one record per ledger event in scope, wi
 fields its hash covers), subjects.csv (who the subject ids are, as held now), proofs/ (each proof
 file once, named by its SHA-256; a HEIC photo has its JPEG rendition beside
 it, named <its name>.jpg), certificates/ (a signed certificate per subject, up to
-PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), verify_chain.py (a
+PACK_CERTIFICATE_LIMIT) and certificates.csv (who has one, who has not), the registers other
+apps add (evidence.pack_sections: requests/, the rights-request register of the period with its
+answer letters; ropa.pdf, signed, and ropa.csv, the record of processing activities as it stood
+at the end of the pack's last day; each unless the scope leaves it out), verify_chain.py (a
 standard-library script that recomputes the hash chain), the signer's certificate, VERIFY.txt,
-the sections other apps register (register_section: the record of processing activities as it
-stood on the pack's end date, ropa.pdf signed and ropa.csv, unless the scope leaves it out),
 then summary.pdf (signed PDF/A-3b holding the scope, counts, who has a certificate, a per-subject
 table, the ledger verification and, embedded, the SHA-256 of every file above), and last
 manifest.json and SHA256SUMS (the format `sha256sum -c` reads) covering every other file.
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.csvsafe import csv_safe
+from consents.choices import HIDDEN_STATUSES
 from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
 from consents.services import ledger_verify_checked
 
@@ -66,12 +68,21 @@ SUBJECT_FIELDS = ["subject_id", "full_name", "phone", "email", "kind", "status",
 
 @dataclass
 class PackScope:
+    """What a pack covers. ``for_authority``: made for a court, the AEPD or another authority,
+    the only ones blocked data is kept for (LOPDGDD Art. 32): only such a pack includes the
+    events and identity of blocked people (and the tombstones of purged ones). Every other pack
+    leaves them out, like every other list and export."""
+
     purposes: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     subject_ids: list[int] = field(default_factory=list)
-    # The record of processing activities (GDPR Art. 30) as it stood on date_to (or now).
-    include_ropa: bool = True
+    # The rights-request register for the period (rights_requests.pack, through pack_sections).
+    requests: bool = True
+    # The record of processing activities (GDPR Art. 30) as it stood at the end of date_to, or
+    # now (processing.packs, through pack_sections).
+    ropa: bool = True
+    for_authority: bool = False
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> "PackScope":
@@ -84,7 +95,9 @@ class PackScope:
             if parameters.get("date_to")
             else None,
             subject_ids=[int(s) for s in parameters.get("subject_ids") or []],
-            include_ropa=bool(parameters.get("include_ropa", True)),
+            requests=bool(parameters.get("requests", True)),
+            ropa=bool(parameters.get("ropa", True)),
+            for_authority=bool(parameters.get("for_authority")),
         )
 
     def to_parameters(self) -> dict:
@@ -93,7 +106,9 @@ class PackScope:
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "subject_ids": self.subject_ids,
-            "include_ropa": self.include_ropa,
+            "requests": self.requests,
+            "ropa": self.ropa,
+            "for_authority": self.for_authority,
         }
 
     def events(self, organisation):
@@ -111,6 +126,8 @@ class PackScope:
             )
         if self.subject_ids:
             events = events.filter(subject_id__in=self.subject_ids)
+        if not self.for_authority:
+            events = events.exclude(subject__status__in=HIDDEN_STATUSES)
         return events
 
     def describe(self) -> str:
@@ -127,6 +144,10 @@ class PackScope:
                 ngettext("%(n)s selected person", "%(n)s selected people", len(self.subject_ids))
                 % {"n": len(self.subject_ids)}
             )
+        if not self.requests:
+            parts.append(_("without the rights requests"))
+        if self.for_authority:
+            parts.append(_("for an authority (blocked people included)"))
         return "; ".join(parts)
 
 
@@ -327,18 +348,6 @@ on the person's page in Constancia ("Signed certificate (PDF)"), or on the serve
 """
 
 
-# Sections other apps add to a pack, registered in their AppConfig.ready() (processing adds the
-# record of processing activities): evidence imports none of them. A section is
-# ``section(*, organisation, scope, write, timestamper)``: it writes its files with
-# ``write(name, content)`` and returns (key, description) for manifest.json, or None to add nothing.
-_SECTIONS: list = []
-
-
-def register_section(section) -> None:
-    if section not in _SECTIONS:
-        _SECTIONS.append(section)
-
-
 @dataclass
 class _Pack:
     """What the section writers share while one pack is written."""
@@ -532,17 +541,17 @@ def _write_checkpoints(pack: _Pack) -> None:
     )
 
 
-def _write_sections(pack: _Pack, timestamper) -> None:
-    for section in _SECTIONS:
-        entry = section(
-            organisation=pack.organisation,
-            scope=pack.scope,
-            write=pack.zip.write_bytes,
-            timestamper=timestamper,
-        )
-        if entry is not None:
-            key, description = entry
-            pack.sections[key] = description
+def _write_sections(pack: _Pack) -> None:
+    """The registers other apps add (evidence.pack_sections), as the scope asks."""
+    from .pack_sections import get
+
+    wanted = [code for code in ("requests", "ropa") if getattr(pack.scope, code)]
+    for code in wanted:
+        section = get(code)
+        if section is not None:
+            pack.sections[code] = section.write(
+                organisation=pack.organisation, scope=pack.scope, zip=pack.zip
+            )
 
 
 def _write_verify_text(pack: _Pack, signing) -> None:
@@ -619,6 +628,7 @@ def _write_summary(pack: _Pack, signing, timestamper) -> None:
                 "generated_at": pack.generated_at,
                 "files": pack.zip.members,
                 "signer": signing,
+                "sections": list(pack.sections.values()),
             },
         )
         summary = render_pdf(
@@ -674,7 +684,7 @@ def _write_manifest(pack: _Pack) -> dict:
             "the event before, wherever both sequence numbers are in the pack; the chain head; "
             "the signed checkpoints in checkpoints/checkpoints.json",
         },
-        **pack.sections,
+        "sections": {code: written["manifest"] for code, written in pack.sections.items()},
         "files": list(pack.zip.members),
     }
     pack.zip.write_bytes(
@@ -707,7 +717,7 @@ def build_pack(*, organisation, scope: PackScope, path, progress=None, timestamp
     _write_proofs(pack)
     _write_certificates(pack, timestamper)
     _write_checkpoints(pack)
-    _write_sections(pack, timestamper)
+    _write_sections(pack)
     pack.zip.write_bytes("verify_chain.py", VERIFIER.read_bytes())
     signing = certificate_for_signing(organisation)
     pack.zip.write_bytes("signer-certificate.pem", signing.certificate_pem.encode())

@@ -29,7 +29,9 @@ def pack_request(request):
             date_from=data["date_from"],
             date_to=data["date_to"],
             subject_ids=subject_scope_filter(org, data["subjects"].splitlines()),
-            include_ropa=data["include_ropa"],
+            requests=data["requests"],
+            ropa=data["ropa"],
+            for_authority=data["for_authority"],
         )
         if data["subjects"].strip() and not scope.subject_ids:
             form.add_error("subjects", _("None of these people is on record."))
@@ -49,7 +51,8 @@ def pack_request(request):
 @org_view("export")
 @require_POST
 def certificate_request(request, pk):
-    subject = get_for_org_or_404(DataSubject, request.organisation, pk=pk)
+    # A blocked person's certificate goes only into a pack made for an authority.
+    subject = get_for_org_or_404(DataSubject.objects.visible(), request.organisation, pk=pk)
     form = CertificateForm(request.POST, organisation=request.organisation)
     if not form.is_valid():
         messages.error(request, _("Choose a purpose and a language."))

@@ -15,12 +15,16 @@ Definitions (so an auditor can recompute them):
 6. Active staff accounts on personal numbers.
 7. Members who have not acknowledged the current usage policy version.
 8. A usage policy version is published.
+Then the questions other apps add through settings.CHECKLIST_QUESTIONS, numbered on from 9 (the
+rights requests: rights_requests.checklist).
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -271,4 +275,8 @@ def answers(organisation) -> list[Answer]:
             reverse("groups:policies", args=[slug]),
         )
     )
+    # Other registers add their questions by name: this app need not import them.
+    for path in getattr(settings, "CHECKLIST_QUESTIONS", []):
+        extra = import_string(path)(organisation)
+        result.append(Answer(len(result) + 1, **extra))
     return result

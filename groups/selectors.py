@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import Membership
+from consents.choices import HIDDEN_STATUSES
 from consents.models import Action, ConsentState, DataSubject
 
 from .models import GroupMembership, PolicyAcknowledgement, UsagePolicyVersion, WhatsAppGroup
@@ -29,6 +30,7 @@ def group_member_rows(group: WhatsAppGroup) -> list[MemberRow]:
     memberships = list(
         GroupMembership.objects.filter(group=group)
         .current()
+        .exclude(subject__status__in=HIDDEN_STATUSES)
         .select_related("subject", "consent_event", "added_by")
         .order_by("subject__full_name", "pk")
     )
@@ -101,5 +103,6 @@ def current_members_without_consent(group: WhatsAppGroup):
     return (
         GroupMembership.objects.filter(group=group)
         .current()
+        .exclude(subject__status__in=HIDDEN_STATUSES)
         .exclude(Q(subject__in=granted.values("subject")))
     )

@@ -16,6 +16,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.services import version_publish
 from consents import services as consent_services
 from consents.acts import ConsentAct, PersonDetails
+from consents.choices import HIDDEN_STATUSES
 from consents.models import Action, ConsentState, DataSubject
 from consents.phones import try_parse_phone
 
@@ -131,9 +132,15 @@ def group_join_via_invite(
         phone=phone, full_name=full_name, kind=group_audience(group), preferred_language=language
     )
     subject = DataSubject.objects.filter(organisation=organisation, phone=phone).first()
-    decisions = list(act.decisions)
+    if subject is not None and (subject.is_hidden or subject.is_restricted):
+        # Blocked, purged or restricted (LOPDGDD Art. 32, GDPR Art. 18): nothing is recorded,
+        # and the public page must not say why: the same answer as for an earlier refusal.
+        return None
+    # A number that objected to marketing: that grant is quietly not recorded (GDPR Art. 21(3)).
+    decisions = consent_services.without_suppressed_marketing(
+        organisation=organisation, phone=phone, decisions=list(act.decisions)
+    )
     if subject is not None:
-        subject.ensure_recordable()
         decisions, waiting = consent_services.split_unattributable(
             subject=subject, decisions=decisions, personal=False
         )
@@ -269,9 +276,13 @@ def roster_reconcile(*, group: WhatsAppGroup, numbers) -> dict:
     but not in the pasted list.
     """
     present = {n.as_e164 for n in numbers}
+    # Blocked people are not in the normal register (LOPDGDD Art. 32): their number counts as
+    # unknown, with no name (and roster_check_record records nothing about them).
     subjects = {
         s.phone.as_e164: s
-        for s in DataSubject.objects.filter(organisation=group.organisation, phone__in=present)
+        for s in DataSubject.objects.filter(
+            organisation=group.organisation, phone__in=present
+        ).visible()
     }
     states = {
         s.subject_id: s.action
@@ -291,7 +302,10 @@ def roster_reconcile(*, group: WhatsAppGroup, numbers) -> dict:
             {"phone": number, "subject": subject.pk, "name": subject.full_name}
         )
     for membership in (
-        GroupMembership.objects.filter(group=group).current().select_related("subject")
+        GroupMembership.objects.filter(group=group)
+        .current()
+        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .select_related("subject")
     ):
         if membership.subject.phone.as_e164 not in present:
             results["missing"].append(
@@ -344,6 +358,8 @@ def roster_check_record(*, check: RosterCheck, recorded_by: User) -> RosterCheck
         for row in check.results.get(category, []):
             phone = try_parse_phone(row["phone"], region)
             subject = DataSubject.objects.filter(organisation=group.organisation, phone=phone)
+            if subject.hidden().exists():
+                continue  # nothing is recorded about a blocked person (consents.rules)
             if subject.exists() and _current_membership(group, subject.first()) is not None:
                 continue
             group_member_add(group=group, phone=phone, added_by=recorded_by, joined_at=now)

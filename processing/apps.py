@@ -6,7 +6,8 @@ class ProcessingConfig(AppConfig):
     name = "processing"
 
     def ready(self):
-        from evidence.packs import register_section
+        from evidence.pack_sections import PackSection
+        from evidence.pack_sections import register as register_section
         from jobs.registry import JobKind, register
 
         from . import packs, runners
@@ -22,4 +23,8 @@ class ProcessingConfig(AppConfig):
             )
         )
         # Evidence packs carry the record as it stood at their end date (evidence.packs).
-        register_section(packs.ropa_section)
+        register_section(
+            PackSection(
+                code="ropa", label=_("Record of processing activities"), write=packs.write_ropa
+            )
+        )

@@ -21,6 +21,7 @@ Example, for a page that creates an object first::
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -109,17 +110,30 @@ def project_url_names() -> dict[str, set]:
     }
 
 
+def _access_modules(app: str) -> list[str]:
+    """tests/<app>/access.py, and any tests/<app>/<part>_access.py of an app whose pages are
+    split between modules (rights_requests: the register and its fulfilment)."""
+    names = [f"tests.{app}.access"]
+    folder = Path(__file__).resolve().parent / app
+    names += sorted(f"tests.{app}.{p.stem}" for p in folder.glob("*_access.py"))
+    return names
+
+
 def all_routes() -> dict[str, Route]:
-    """ROUTES of every app that has a tests/<app>/access.py, keyed by the full URL name."""
+    """ROUTES of every app that has a tests/<app>/access.py (or *_access.py), keyed by the
+    full URL name."""
     routes = {}
     for app in PROJECT_NAMESPACES:
-        module_name = f"tests.{app}.access"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name not in (module_name, f"tests.{app}"):
-                raise
-            continue
-        for name, route in module.ROUTES.items():
-            routes[name if ":" in name else f"{app}:{name}"] = route
+        for module_name in _access_modules(app):
+            try:
+                module = import_module(module_name)
+            except ModuleNotFoundError as error:
+                if error.name not in (module_name, f"tests.{app}"):
+                    raise
+                continue
+            for name, route in module.ROUTES.items():
+                full = name if ":" in name else f"{app}:{name}"
+                if full in routes:
+                    raise ValueError(f"{full} has two access rules")
+                routes[full] = route
     return routes

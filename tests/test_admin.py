@@ -9,7 +9,15 @@ from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"accounts", "consents", "groups", "evidence", "processing"}
+PROJECT_APPS = {
+    "accounts",
+    "consents",
+    "groups",
+    "evidence",
+    "jobs",
+    "processing",
+    "rights_requests",
+}
 
 
 def test_every_project_model_is_registered_in_the_admin():

@@ -24,6 +24,8 @@ def test_an_organisation_changed_in_the_admin_is_audited_with_user_and_ip(client
         "dpo_name": "Old DPO",
         "dpo_email": org.dpo_email,
         "default_language": "es",
+        "holiday_region": "",
+        "blocking_years": "3",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0",

@@ -22,6 +22,8 @@ def _organisation_form(org, **changes):
         "dpo_name": org.dpo_name,
         "dpo_email": org.dpo_email,
         "default_language": org.default_language,
+        "holiday_region": org.holiday_region,
+        "blocking_years": org.blocking_years,
     }
     return data | changes
 

@@ -1,4 +1,7 @@
+import datetime
+
 import factory
+from django.utils import timezone
 
 from consents.acts import ConsentAct, Decision, withdrawal
 from consents.models import Action, Channel, DataSubject, NoticeVersion, Purpose, PurposeCategory
@@ -49,6 +52,16 @@ class DataSubjectFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     full_name = factory.Sequence(lambda n: f"Persona {n}")
     phone = factory.Sequence(lambda n: f"+34600{n:06d}")
+
+    class Params:
+        # Blocked after an erasure (LOPDGDD Art. 32): a blocked person always has a purge date.
+        blocked = factory.Trait(
+            status=DataSubject.Status.BLOCKED,
+            blocked_at=factory.LazyFunction(timezone.now),
+            purge_after=factory.LazyFunction(
+                lambda: timezone.localdate() + datetime.timedelta(days=3 * 365)
+            ),
+        )
 
 
 def grant(subject, purpose, notice, **act):

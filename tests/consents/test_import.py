@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from accounts.models import AuditEntry
 from consents import import_views, imports
@@ -295,7 +296,11 @@ def test_blocked_people_are_errors(org, notice):
     subject, _created = subject_find_or_create(
         organisation=org, person=PersonDetails(phone="+34600123456", full_name="Lucía Pérez")
     )
-    DataSubject.objects.filter(pk=subject.pk).update(status=DataSubject.Status.BLOCKED)
+    DataSubject.objects.filter(pk=subject.pk).update(
+        status=DataSubject.Status.BLOCKED,
+        blocked_at=timezone.now(),
+        purge_after=timezone.localdate() + datetime.timedelta(days=1),
+    )
 
     report = _check(org, HEADER + "600123456,Lucía Pérez,marketing,granted,2023-05-02\n")
 

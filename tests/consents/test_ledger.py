@@ -160,6 +160,8 @@ def test_the_moment_of_consent_cannot_be_in_the_future(org, subject, purposes, n
 
 def test_a_blocked_subject_cannot_be_recorded(org, subject, purposes, notice):
     subject.status = subject.Status.BLOCKED
+    subject.blocked_at = timezone.now()
+    subject.purge_after = timezone.localdate() + timedelta(days=1)
     subject.save()
     with pytest.raises(ValidationError, match="blocked"):
         grant(org, subject, purposes[0], notice)

@@ -186,7 +186,10 @@ def test_one_append_makes_few_statements(org, subject, purpose, notice):
     statements = [q["sql"] for q in queries.captured_queries]
     ours = [s for s in statements if "SAVEPOINT" not in s.upper()]
     # Head lock, event INSERT, state upsert, head UPDATE: nothing reads the notice or the state.
-    assert len(ours) == 4, statements
+    # A marketing grant also asks the suppression list once per batch (GDPR Art. 21(3)).
+    assert purpose.category == "marketing"
+    assert len(ours) == 5, statements
+    assert sum("consents_suppressednumber" in s for s in ours) == 1
     assert not any("consents_noticeversion_purposes" in s for s in statements)
     state = ConsentState.objects.get(subject=subject, purpose=purpose)
     assert state.event == ConsentEvent.objects.get(organisation=org, sequence=2)
@@ -207,3 +210,34 @@ def test_a_withdrawal_reads_the_state_once_and_the_state_follows(org, subject, p
     assert len(ours) == 5, ours
     assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.WITHDRAWN
     assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path runs on PostgreSQL")
+def test_postgresql_checks_quoted_browsers_and_proofs_itself_without_python(
+    org, subject, purpose, notice, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    _with_proof(org, subject, purpose, notice)  # a browser with a tab: Python checks that one
+    record(org, subject, purpose, notice, user_agent='Mozilla/5.0 "quoted" \\ WhatsApp/2.24')
+    record(org, subject, purpose, notice, ip_address="2001:db8::1")
+    with connection.cursor() as cursor:
+        cursor.execute(services._CONTENT_SQL, {"org": org.pk, "end": 10})
+        altered, rechecks = cursor.fetchone()
+    assert (altered, rechecks) == (None, 1)
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+def test_a_quote_smuggled_into_a_column_cannot_pass_for_the_next_field(
+    org, subject, purpose, notice
+):
+    # Plain quoting of a choice column would let '"' move the field boundaries; such a row goes
+    # to Python, which rebuilds the text and finds the change.
+    for _ in range(3):
+        record(org, subject, purpose, notice)
+    _tamper(
+        "UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s",
+        ['0","given_by":"x', 2],
+    )
+    result = services.ledger_verify_chain(organisation=org)
+    assert (result.ok, result.broken_sequence) == (False, 2)
+    assert "altered" in result.reason

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from consents import rules
-from consents.choices import Action, SubjectKind, SubjectStatus
+from consents.choices import Action, SubjectKind
 from consents.models import NoticeVersion
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
@@ -52,7 +52,7 @@ def test_the_queryset_applies_the_same_rule_to_the_database(org):
 
 
 def test_a_blocked_person_is_refused_with_the_law_in_the_message(org):
-    person = DataSubjectFactory(organisation=org, status=SubjectStatus.BLOCKED)
+    person = DataSubjectFactory(organisation=org, blocked=True)
     with pytest.raises(ValidationError, match="blocked") as caught:
         person.ensure_recordable()
     assert caught.value.code == "blocked"

@@ -314,18 +314,18 @@ def test_a_pack_carries_the_record_of_processing_as_it_stood_on_its_end_date(
     assert {"ropa.pdf", "ropa.csv"} <= set(names)
     assert names.index("ropa.pdf") < names.index("summary.pdf")  # covered by files.json
     assert "  ropa.pdf\n" in sums
-    entry = manifest["record_of_processing"]
+    entry = manifest["sections"]["ropa"]
     assert entry["files"] == ["ropa.pdf", "ropa.csv"] and entry["activities"] == 1
     assert entry["as_of"].startswith("2026-11-30T23:59:59")
-    assert manifest["scope"]["include_ropa"] is True
+    assert manifest["scope"]["ropa"] is True
 
 
 def test_a_pack_without_the_record_of_processing_holds_none_of_it(org, register, ropa, tmp_path):
-    path, manifest = build(org, tmp_path, PackScope(include_ropa=False))
+    path, manifest = build(org, tmp_path, PackScope(ropa=False))
 
     with zipfile.ZipFile(path) as pack:
         assert not {"ropa.pdf", "ropa.csv"} & set(pack.namelist())
-    assert "record_of_processing" not in manifest
+    assert "ropa" not in manifest["sections"]
 
 
 def test_the_record_of_processing_is_on_by_default_in_the_form_and_old_jobs(
@@ -333,13 +333,13 @@ def test_the_record_of_processing_is_on_by_default_in_the_form_and_old_jobs(
 ):
     from jobs.models import Job
 
-    assert PackScope.from_parameters({}).include_ropa is True
+    assert PackScope.from_parameters({}).ropa is True
     client.force_login(dpo)
     form = client.get(f"/o/{org.slug}/evidence/pack/").content.decode()
-    (tag,) = re.findall(r'<input[^>]*name="include_ropa"[^>]*>', form)
+    (tag,) = re.findall(r'<input[^>]*name="ropa"[^>]*>', form)
     assert "checked" in tag
 
     with django_capture_on_commit_callbacks(execute=False):
         client.post(f"/o/{org.slug}/evidence/pack/", {"date_to": "2026-11-30"})
 
-    assert Job.objects.get(kind="pack").parameters["include_ropa"] is False
+    assert Job.objects.get(kind="pack").parameters["ropa"] is False

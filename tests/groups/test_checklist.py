@@ -34,7 +34,9 @@ def test_the_demo_is_idempotent(clinic):
 
 def test_the_checklist_answers_the_eight_questions_from_the_demo_data(clinic):
     result = {a.number: a for a in answers(clinic)}
-    assert sorted(result) == list(range(1, 9))
+    # The ninth comes from the rights-request register (settings.CHECKLIST_QUESTIONS).
+    assert sorted(result) == list(range(1, 10))
+    assert result[9].question == "Were all rights requests answered on time?"
     missing = marketing_without_consent(clinic)
     assert missing > 0
     assert result[1].status == "partly"
@@ -65,7 +67,10 @@ def test_the_employees_group_joined_through_the_invite_with_consent(clinic):
 
 def test_an_empty_organisation_answers_no_where_nothing_exists(org):
     result = {a.number: a.status for a in answers(org)}
-    assert result == {1: "no", 2: "yes", 3: "no", 4: "no", 5: "no", 6: "no", 7: "no", 8: "no"}
+    assert result == {
+        **{1: "no", 2: "yes", 3: "no", 4: "no", 5: "no", 6: "no", 7: "no", 8: "no"},
+        9: "yes",  # no rights request was due, so none was late
+    }
 
 
 def test_the_dashboard_shows_the_checklist_and_the_policy_banner(client_for, clinic):

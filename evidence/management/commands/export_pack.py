@@ -28,9 +28,14 @@ class Command(BaseCommand):
             "--subject", action="append", default=[], help="Subject id or phone (repeat)"
         )
         parser.add_argument(
-            "--without-ropa",
+            "--no-requests",
             action="store_true",
-            help="Leave out the record of processing activities (ropa.pdf, ropa.csv)",
+            help="Leave out the rights-request register (included by default)",
+        )
+        parser.add_argument(
+            "--no-ropa",
+            action="store_true",
+            help="Leave out the record of processing activities (included by default)",
         )
         parser.add_argument("-o", "--output", required=True, help="ZIP file to write")
 
@@ -45,7 +50,8 @@ class Command(BaseCommand):
             date_from=_date(options["date_from"]) if options["date_from"] else None,
             date_to=_date(options["date_to"]) if options["date_to"] else None,
             subject_ids=subject_scope_filter(org, options["subject"]),
-            include_ropa=not options["without_ropa"],
+            requests=not options["no_requests"],
+            ropa=not options["no_ropa"],
         )
         if options["subject"] and not scope.subject_ids:
             raise CommandError("None of these people is on record.")
