@@ -330,7 +330,10 @@ DASHBOARD_PANELS = [
 ]
 # Questions other apps add to the DPO's checklist (groups.checklist), in order: each a function
 # (organisation) -> dict(question, status, figure, link).
-CHECKLIST_QUESTIONS = ["rights_requests.checklist.answered_on_time"]
+CHECKLIST_QUESTIONS = [
+    "rights_requests.checklist.answered_on_time",
+    "processing.checklist.record_complete",
+]
 
 # Rights requests (rights_requests.public_views): the public request form takes at most
 # RIGHTS_FORM_POSTS_PER_IP requests an hour from one address (default 5) and

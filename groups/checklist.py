@@ -16,7 +16,7 @@ Definitions (so an auditor can recompute them):
 7. Members who have not acknowledged the current usage policy version.
 8. A usage policy version is published.
 Then the questions other apps add through settings.CHECKLIST_QUESTIONS, numbered on from 9 (the
-rights requests: rights_requests.checklist).
+rights requests: rights_requests.checklist; the record of processing: processing.checklist).
 """
 
 from dataclasses import dataclass

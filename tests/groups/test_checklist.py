@@ -34,9 +34,11 @@ def test_the_demo_is_idempotent(clinic):
 
 def test_the_checklist_answers_the_eight_questions_from_the_demo_data(clinic):
     result = {a.number: a for a in answers(clinic)}
-    # The ninth comes from the rights-request register (settings.CHECKLIST_QUESTIONS).
-    assert sorted(result) == list(range(1, 10))
+    # The ninth and tenth come from the rights-request register and the record of processing
+    # (settings.CHECKLIST_QUESTIONS).
+    assert sorted(result) == list(range(1, 11))
     assert result[9].question == "Were all rights requests answered on time?"
+    assert result[10].status == "no"  # this clinic has recorded no processing activity
     missing = marketing_without_consent(clinic)
     assert missing > 0
     assert result[1].status == "partly"
@@ -70,6 +72,7 @@ def test_an_empty_organisation_answers_no_where_nothing_exists(org):
     assert result == {
         **{1: "no", 2: "yes", 3: "no", 4: "no", 5: "no", 6: "no", 7: "no", 8: "no"},
         9: "yes",  # no rights request was due, so none was late
+        10: "no",  # no processing activity recorded
     }
 
 

@@ -121,3 +121,24 @@ def test_the_dashboard_shows_the_gaps(client, org, dpo, staff):
 
     assert 'data-testid="ropa-panel"' in page
     assert "has no time limit for erasure" in page
+
+
+def test_the_checklist_question_follows_the_record(org, dpo):
+    from processing.checklist import record_complete
+
+    assert record_complete(org)["status"] == "no"
+    made = activity(org, user=dpo, retention="")
+    assert record_complete(org)["status"] == "partly"
+    assert record_complete(org)["figure"] == "1 gap in the record of processing"
+    services.activity_update(activity=made, data={"retention": "2 años"}, user=dpo)
+    answer = record_complete(org)
+    assert answer["status"] == "yes" and answer["link"] == f"/o/{org.slug}/processing/"
+
+
+def test_the_checklist_panel_shows_the_question(client, org, dpo):
+    client.force_login(dpo)
+
+    page = client.get(f"/o/{org.slug}/").content.decode()
+
+    assert 'data-testid="checklist-10"' in page
+    assert "Is every purpose in the record of processing" in page
