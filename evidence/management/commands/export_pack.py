@@ -32,6 +32,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave out the rights-request register (included by default)",
         )
+        parser.add_argument(
+            "--for-authority",
+            action="store_true",
+            help="For a court or an authority: include people whose data is blocked"
+            " (LOPDGDD Art. 32)",
+        )
         parser.add_argument("-o", "--output", required=True, help="ZIP file to write")
 
     def handle(self, *args, **options):
@@ -46,6 +52,7 @@ class Command(BaseCommand):
             date_to=_date(options["date_to"]) if options["date_to"] else None,
             subject_ids=subject_scope_filter(org, options["subject"]),
             requests=not options["no_requests"],
+            for_authority=options["for_authority"],
         )
         if options["subject"] and not scope.subject_ids:
             raise CommandError("None of these people is on record.")
