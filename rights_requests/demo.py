@@ -4,8 +4,9 @@ Made through rights_requests.services like real ones, dated back from today so t
 overdue, one extended, one answered late, one waiting with its clock stopped. Idempotent: runs
 once per organisation. Needs the people of the consent demo (consents.demo), which loads first.
 
-What each right does to the person's data (rights_requests.fulfilment) is recorded here only as
-the summary the answer reports (services.request_carried_out): the demo changes nobody's data.
+The withdrawal is carried out for real (rights_requests.fulfilment: the person's consents are
+withdrawn in the ledger); the access copy answered in person is recorded only as the summary the
+answer reports (services.request_carried_out), as a copy made outside the app would be.
 """
 
 from datetime import timedelta
@@ -18,7 +19,7 @@ from accounts.roles import Role
 from consents import services as consent_services
 from consents.models import DataSubject
 
-from . import letters, services
+from . import fulfilment, letters, services
 from .choices import (
     ErasureException,
     LetterKind,
@@ -185,9 +186,7 @@ def load(*, organisation):
     rr = _log(
         organisation, staff, people[7], days_ago=45, right=Right.WITHDRAWAL, channel="whatsapp"
     )
-    services.request_carried_out(
-        rights_request=rr, what={"summary": "Retirados todos sus consentimientos."}, user=dpo
-    )
+    fulfilment.withdrawal_carry_out(rights_request=rr, user=dpo)
     services.request_answer(
         rights_request=rr,
         answer="Hemos retirado todos sus consentimientos. Sentimos el retraso.",

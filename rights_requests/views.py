@@ -10,8 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -37,17 +35,6 @@ from .forms import (
     WithdrawnForm,
 )
 from .models import RequestAttachment, RequestLetter, RightsRequest
-
-FULFILMENT_PANEL = "rights_requests/includes/fulfilment_panel.html"
-
-
-def _fulfilment_template() -> str | None:
-    """The fulfilment panel (rights_requests.fulfilment_views) when it is installed."""
-    try:
-        get_template(FULFILMENT_PANEL)
-    except TemplateDoesNotExist:
-        return None
-    return FULFILMENT_PANEL
 
 
 def _request(request, pk) -> RightsRequest:
@@ -146,7 +133,6 @@ def detail(request, pk):
         "letters": rights_request.letters.select_related("created_by"),
         "attachments": rights_request.attachments.all(),
         "is_open": rights_request.status not in CLOSED,
-        "fulfilment_template": _fulfilment_template(),
     }
     return render(request, "rights_requests/request_detail.html", context)
 

@@ -358,3 +358,18 @@ def test_an_invite_drops_marketing_for_a_suppressed_number_and_still_lets_them_j
     assert ConsentState.objects.get(subject=objected, purpose=purposes["offers"]).action == (
         "withdrawn"
     )
+
+
+def test_the_pack_command_makes_a_pack_for_an_authority(org, blocked, purposes, tmp_path):
+    from django.core.management import call_command
+
+    paths = {flag: tmp_path / f"{bool(flag)}.zip" for flag in ("", "--for-authority")}
+    for flag, path in paths.items():
+        args = ["export_pack", "--org", org.slug, "-o", str(path)] + ([flag] if flag else [])
+        call_command(*args, stdout=io.StringIO())
+    subjects = {}
+    for flag, path in paths.items():
+        with zipfile.ZipFile(path) as archive:
+            subjects[flag] = archive.read("subjects.csv").decode()
+    assert NAME not in subjects[""]
+    assert NAME in subjects["--for-authority"]

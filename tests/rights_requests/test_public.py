@@ -1,10 +1,12 @@
 """The person's own pages: the personal link's request page and the public request form."""
 
 import re
+from datetime import date
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from consents import services as consent_services
 from consents.models import DataSubject
@@ -78,7 +80,9 @@ def test_asking_the_same_again_says_it_is_in_hand(client, link):
 
 def test_unknown_and_blocked_links_say_nothing(client, link, person):
     assert client.get(reverse("rights_requests:link", args=["nope" * 8])).status_code == 404
-    DataSubject.objects.filter(pk=person.pk).update(status=DataSubject.Status.BLOCKED)
+    DataSubject.objects.filter(pk=person.pk).update(
+        status=DataSubject.Status.BLOCKED, blocked_at=timezone.now(), purge_after=date(2030, 1, 1)
+    )
     response = client.get(_page(link))
     assert response.status_code == 410
     assert "Ana Ruiz" not in response.content.decode()

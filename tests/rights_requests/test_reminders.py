@@ -122,3 +122,21 @@ def test_beat_runs_the_reminders_every_day():
     assert entry["task"] == "rights_requests.tasks.send_deadline_reminders"
     assert entry["schedule"].hour == {7} and entry["schedule"].day_of_week == set(range(7))
     assert tasks.send_deadline_reminders.name == entry["task"]
+
+
+def test_the_command_sends_the_reminders_where_no_beat_runs(
+    request_due_1_march, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with (
+        time_machine.travel(datetime(2027, 2, 22, 7, 30), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("send_deadline_reminders", stdout=out)
+        call_command("send_deadline_reminders", stdout=out)
+    assert out.getvalue().splitlines() == ["1 reminder(s) sent", "0 reminder(s) sent"]
+    assert len(mail.outbox) == 1

@@ -175,7 +175,9 @@ def test_a_correction_from_the_link_says_what_to_correct(org, person):
 
 def test_a_blocked_person_s_link_takes_no_request(org, person):
     link = _link(person)
-    DataSubject.objects.filter(pk=person.pk).update(status=DataSubject.Status.BLOCKED)
+    DataSubject.objects.filter(pk=person.pk).update(
+        status=DataSubject.Status.BLOCKED, blocked_at=timezone.now(), purge_after=date(2030, 1, 1)
+    )
     with pytest.raises(ValidationError):
         services.request_from_link(link=link, right=Right.ACCESS)
 

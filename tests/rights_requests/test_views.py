@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from rights_requests import services, views
+from rights_requests import services
 from rights_requests.choices import RequestStatus, Right, SentVia, VerificationMethod
 from rights_requests.models import RequestLetter, RightsRequest
 from tests.consents.factories import DataSubjectFactory
@@ -261,21 +261,11 @@ def test_an_auditor_reads_and_sees_no_action(client_for, org, auditor, person):
         assert action not in page
 
 
-def test_the_detail_page_includes_the_fulfilment_panel_once_it_exists(
-    client_for, org, dpo, person, settings, tmp_path
-):
+def test_the_detail_page_shows_what_can_be_carried_out_for_its_right(client_for, org, dpo, person):
     rr = verified_request(org, subject=person)
-    assert views._fulfilment_template() is None
     page = client_for(dpo).get(_url("detail", org, rr.pk)).content.decode()
-    assert "FULFILMENT-PANEL" not in page
-    folder = tmp_path / "templates" / "rights_requests" / "includes"
-    folder.mkdir(parents=True)
-    (folder / "fulfilment_panel.html").write_text("FULFILMENT-PANEL {{ rights_request.reference }}")
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates", *settings.TEMPLATES[0]["DIRS"]]}
-    ]
-    page = client_for(dpo).get(_url("detail", org, rr.pk)).content.decode()
-    assert f"FULFILMENT-PANEL {rr.reference}" in page
+    assert 'data-testid="fulfilment-panel"' in page
+    assert reverse("rights_requests:fulfil_access", args=[org.slug, rr.pk]) in page
 
 
 def test_the_organisation_form_sets_region_and_blocking_period(client_for, org, dpo):

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave out the record of processing activities (included by default)",
         )
+        parser.add_argument(
+            "--for-authority",
+            action="store_true",
+            help="For a court or an authority: include people whose data is blocked"
+            " (LOPDGDD Art. 32)",
+        )
         parser.add_argument("-o", "--output", required=True, help="ZIP file to write")
 
     def handle(self, *args, **options):
@@ -52,6 +58,7 @@ class Command(BaseCommand):
             subject_ids=subject_scope_filter(org, options["subject"]),
             requests=not options["no_requests"],
             ropa=not options["no_ropa"],
+            for_authority=options["for_authority"],
         )
         if options["subject"] and not scope.subject_ids:
             raise CommandError("None of these people is on record.")
