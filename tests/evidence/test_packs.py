@@ -343,3 +343,17 @@ def test_the_record_of_processing_is_on_by_default_in_the_form_and_old_jobs(
         client.post(f"/o/{org.slug}/evidence/pack/", {"date_to": "2026-11-30"})
 
     assert Job.objects.get(kind="pack").parameters["ropa"] is False
+
+
+def test_the_pack_command_can_leave_the_record_of_processing_out(org, register, ropa, tmp_path):
+    with_ropa, without = tmp_path / "with.zip", tmp_path / "without.zip"
+
+    call_command("export_pack", "--org", org.slug, "-o", str(with_ropa), stdout=io.StringIO())
+    call_command(
+        "export_pack", "--org", org.slug, "--no-ropa", "-o", str(without), stdout=io.StringIO()
+    )
+
+    with zipfile.ZipFile(with_ropa) as pack:
+        assert {"ropa.pdf", "ropa.csv"} <= set(pack.namelist())
+    with zipfile.ZipFile(without) as pack:
+        assert "ropa.pdf" not in pack.namelist()
