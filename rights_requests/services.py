@@ -102,7 +102,9 @@ def _save(rights_request: RightsRequest, user: User | None) -> RightsRequest:
 def _locked(rights_request: RightsRequest) -> RightsRequest:
     # Two people acting on one request at once (answer and withdraw) must not both win.
     return (
-        RightsRequest.objects.select_for_update()
+        # of=self: the person is an outer join (a request may name nobody on record), which
+        # PostgreSQL cannot lock; the request row is what must be locked.
+        RightsRequest.objects.select_for_update(of=("self",))
         .select_related("organisation", "subject")
         .get(pk=rights_request.pk)
     )
