@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import (
     IdentityCode,
     RequestAttachment,
@@ -27,78 +29,33 @@ class LetterInline(admin.TabularInline):
 
 
 @admin.register(RightsRequest)
-class RightsRequestAdmin(SimpleHistoryAdmin):
+class RightsRequestAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     # Requests change through the services (deadlines, letters, blocking); the admin only reads.
     list_display = ["__str__", "organisation", "status", "received_on", "current_due_on"]
     list_filter = ["organisation", "right", "status"]
     search_fields = ["requester_name", "requester_email"]
     inlines = [AttachmentInline, LetterInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RequestReminder)
-class RequestReminderAdmin(admin.ModelAdmin):
+class RequestReminderAdmin(ReadOnlyAdmin):
     list_display = ["request", "stage", "due_on", "sent_at", "recipients"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RequestAttachment)
-class RequestAttachmentAdmin(admin.ModelAdmin):
+class RequestAttachmentAdmin(ReadOnlyAdmin):
     list_display = ["request", "original_name", "content_type", "size", "created_at"]
     exclude = ["file"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RequestLetter)
-class RequestLetterAdmin(SimpleHistoryAdmin):
+class RequestLetterAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["request", "kind", "language", "created_at", "sent_at", "sent_via"]
     exclude = ["file", "body"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(IdentityCode)
-class IdentityCodeAdmin(admin.ModelAdmin):
+class IdentityCodeAdmin(ReadOnlyAdmin):
     # Only the keyed hash is stored; even that stays out of the admin.
     list_display = ["request", "created_at", "expires_at", "attempts", "used_at", "voided_at"]
     exclude = ["code_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
