@@ -237,37 +237,32 @@ def _save_activity(
         except ValidationError as error:
             raise ValidationError(_messages(error)) from None
         _save(activity, user)
-    if purposes is not None:
-        _sync_rows(
-            model=ActivityPurpose,
-            parent_field="activity",
-            parent=activity,
-            rows=purposes,
-            fields=PURPOSE_LINE_FIELDS,
-            label=_("Purposes"),
-            user=user,
-        )
-    if recipients is not None:
-        _sync_rows(
-            model=Recipient,
-            parent_field="activity",
-            parent=activity,
-            rows=recipients,
-            fields=RECIPIENT_FIELDS,
-            label=_("Recipients"),
-            user=user,
-        )
-    if transfers is not None:
-        _sync_rows(
-            model=Transfer,
-            parent_field="activity",
-            parent=activity,
-            rows=transfers,
-            fields=TRANSFER_FIELDS,
-            label=_("International transfers"),
-            user=user,
-        )
+    _sync_lists(
+        "activity",
+        activity,
+        user,
+        [
+            (ActivityPurpose, purposes, PURPOSE_LINE_FIELDS, _("Purposes")),
+            (Recipient, recipients, RECIPIENT_FIELDS, _("Recipients")),
+            (Transfer, transfers, TRANSFER_FIELDS, _("International transfers")),
+        ],
+    )
     return activity
+
+
+def _sync_lists(parent_field: str, parent, user, lists) -> None:
+    """Bring each list of rows (model, rows or None for "unchanged", fields, label) in step."""
+    for model, rows, fields, label in lists:
+        if rows is not None:
+            _sync_rows(
+                model=model,
+                parent_field=parent_field,
+                parent=parent,
+                rows=rows,
+                fields=fields,
+                label=label,
+                user=user,
+            )
 
 
 @transaction.atomic
@@ -417,26 +412,15 @@ def _save_processor_record(
         except ValidationError as error:
             raise ValidationError(_messages(error)) from None
         _save(record, user)
-    if controllers is not None:
-        _sync_rows(
-            model=ServedController,
-            parent_field="record",
-            parent=record,
-            rows=controllers,
-            fields=CONTROLLER_FIELDS,
-            label=_("Controllers served"),
-            user=user,
-        )
-    if transfers is not None:
-        _sync_rows(
-            model=Transfer,
-            parent_field="record",
-            parent=record,
-            rows=transfers,
-            fields=TRANSFER_FIELDS,
-            label=_("International transfers"),
-            user=user,
-        )
+    _sync_lists(
+        "record",
+        record,
+        user,
+        [
+            (ServedController, controllers, CONTROLLER_FIELDS, _("Controllers served")),
+            (Transfer, transfers, TRANSFER_FIELDS, _("International transfers")),
+        ],
+    )
     return record
 
 
