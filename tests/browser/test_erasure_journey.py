@@ -53,9 +53,12 @@ def test_an_erasure_asked_on_a_phone_ends_with_the_person_blocked_and_gone(
     # The person, on their phone, from the consent page their personal link opens.
     person_page = browser.new_context(**PHONE).new_page()
     person_page.goto(f"{live_server.url}/c/{clinic['link'].token}/")
-    person_page.get_by_test_id("rights-links").get_by_role("link", name="Erase my data").click()
-    expect(person_page.get_by_label("Erase my data")).to_be_checked()
-    person_page.get_by_role("button", name="Send my request").click()
+    # The person's language is Spanish: the page speaks it.
+    person_page.get_by_test_id("rights-links").get_by_role(
+        "link", name="Suprimir mis datos"
+    ).click()
+    expect(person_page.locator("input[name=right][value=erasure]")).to_be_checked()
+    person_page.get_by_test_id("link-request-form").get_by_role("button").click()
     expect(person_page.get_by_test_id("my-request")).to_have_count(1)
     rr = RightsRequest.objects.get()
     expect(person_page.locator("body")).to_contain_text(rr.reference)

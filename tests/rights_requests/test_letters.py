@@ -142,7 +142,7 @@ def test_a_refusal_gives_the_reasons_and_the_aepd(org, spanish, dpo, tmp_path):
     assert "Agencia Española de Protección de Datos" in text
     assert "C/ Jorge Juan, 6, 28001 Madrid" in text
     assert "sede.aepd.gob.es" in text
-    assert "12(4)" in text
+    assert "art. 12.4" in text  # the Spanish way of citing GDPR Art. 12(4)
 
 
 def test_an_extension_notice_names_the_new_due_date_and_the_reason(org, spanish, dpo, tmp_path):
@@ -157,7 +157,7 @@ def test_an_extension_notice_names_the_new_due_date_and_the_reason(org, spanish,
     text = _flat(_text(_pdf(letter), tmp_path))
     assert "30 abr 2027" in text
     assert "Historial en tres sistemas distintos." in text
-    assert "12(3)" in text
+    assert "art. 12.3" in text
 
 
 def test_an_answer_names_what_was_done_or_the_exception(org, spanish, dpo, tmp_path):
@@ -178,7 +178,7 @@ def test_an_answer_names_what_was_done_or_the_exception(org, spanish, dpo, tmp_p
         sent_via=SentVia.POST,
         erasure_exception=ErasureException.LEGAL_OBLIGATION,
     )
-    assert "17(3)(b)" in _flat(_text(_pdf(letter), tmp_path))
+    assert "art. 17.3.b" in _flat(_text(_pdf(letter), tmp_path))
 
 
 def test_a_letter_downloads_as_an_attachment_and_the_copy_is_on_record(

@@ -74,7 +74,10 @@ def test_asking_the_same_again_says_it_is_in_hand(client, link):
     client.post(_page(link), {"right": Right.ACCESS})
     response = client.post(_page(link), {"right": Right.ACCESS})
     assert response.status_code == 200
-    assert "You made this request already" in response.content.decode()
+    # The person's language (Spanish here): the message says when and under which reference.
+    first = RightsRequest.objects.get()
+    assert "Ya hizo esta solicitud" in response.content.decode()
+    assert first.reference in response.content.decode()
     assert RightsRequest.objects.count() == 1
 
 
