@@ -42,6 +42,13 @@ from .uploads import EXTENSIONS
 GENESIS_HASH = "0" * 64
 
 
+def of_visible_subjects(path: str = "subject") -> models.Q:
+    """Rows about people in normal use, for any model that points at a person through ``path``:
+    the one place that says blocked and purged people (LOPDGDD Art. 32) are left out of lists,
+    rosters, registers and exports (DataSubjectQuerySet.visible is the same for people)."""
+    return ~models.Q(**{f"{path}__status__in": HIDDEN_STATUSES})
+
+
 class DataSubjectQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=DataSubject.Status.ACTIVE)

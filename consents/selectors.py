@@ -8,7 +8,6 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from . import chain, rules
-from .choices import HIDDEN_STATUSES
 from .models import (
     Action,
     ConsentEvent,
@@ -19,6 +18,7 @@ from .models import (
     Purpose,
     SuppressedNumber,
     UnconfirmedAnswer,
+    of_visible_subjects,
 )
 from .phones import try_parse_phone
 
@@ -132,7 +132,7 @@ def superseded_consents(organisation):
     states = (
         ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
         .exclude(event__notice_version=None)
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related("subject", "purpose", "event__notice_version")
         .order_by("purpose__name", "subject__full_name")
     )
@@ -147,7 +147,7 @@ def dashboard_figures(organisation):
     subjects = DataSubject.objects.filter(organisation=organisation).visible().count()
     granted = dict(
         ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .values_list("purpose")
         .annotate(n=Count("id"))
         .values_list("purpose", "n")
@@ -179,7 +179,7 @@ def dashboard_figures(organisation):
         "unconfirmed_pending": UnconfirmedAnswer.objects.filter(
             organisation=organisation, status=UnconfirmedAnswer.Status.PENDING
         )
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .count(),
         "events_since_check": events_since,
     }

@@ -16,7 +16,6 @@ from accounts.models import AuditEntry
 from accounts.services import audit_record
 
 from . import checkpoints, link_views, selectors, services
-from .choices import HIDDEN_STATUSES
 from .filters import ConsentRegisterFilter
 from .forms import CaptureForm, NoticeForm, PurposeForm, WithdrawForm
 from .models import (
@@ -28,6 +27,7 @@ from .models import (
     ProofFile,
     Purpose,
     UnconfirmedAnswer,
+    of_visible_subjects,
 )
 from .phones import try_parse_phone
 
@@ -180,7 +180,7 @@ def subject_withdraw(request, pk):
 def proof_file(request, pk):
     """Proof files only ever leave as attachments, and only to members of the organisation."""
     record = get_for_org_or_404(
-        ProofFile.objects.exclude(proof__subject__status__in=HIDDEN_STATUSES),
+        ProofFile.objects.filter(of_visible_subjects("proof__subject")),
         request.organisation,
         pk=pk,
     )
@@ -198,7 +198,7 @@ def proof_file(request, pk):
 def proof_rendition(request, pk):
     """The JPEG made from a photo browsers cannot show (HEIC); the evidence is proof_file."""
     record = get_for_org_or_404(
-        ProofFile.objects.exclude(proof__subject__status__in=HIDDEN_STATUSES),
+        ProofFile.objects.filter(of_visible_subjects("proof__subject")),
         request.organisation,
         pk=pk,
     )
@@ -238,7 +238,7 @@ def _register_filter(request):
     # Blocked and purged people are not in the register nor in its CSV (LOPDGDD Art. 32).
     states = (
         ConsentState.objects.filter(organisation=request.organisation)
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related(
             "subject", "purpose", "event", "event__recorded_by", "event__notice_version"
         )
@@ -483,7 +483,7 @@ def unconfirmed_answers(request):
     record: the DPO sends each person their personal link to confirm (consents.rules)."""
     answers = (
         UnconfirmedAnswer.objects.filter(organisation=request.organisation)
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related("subject", "purpose", "resolved_event")
         .order_by("status", "-submitted_at", "-pk")
     )

@@ -424,19 +424,13 @@ def certificate_pdf(
                 "records_sha256": hashlib.sha256(records_json).hexdigest(),
             },
         )
-        document = evidence_pdf.render_pdf(
+        return signing.render_signed_pdf(
             html=html,
-            base_url=None,
             attachments=[(RECORDS_FILENAME, records_json, "application/json")],
             title=title,
             language=language,
-        )
-        if certificate is None:
-            return document
-        return signing.sign_pdf(
-            pdf=document,
+            organisation=organisation,
             certificate=certificate,
             reason=_("Proof of consent (GDPR Art. 7(1))"),
-            location=organisation.get_country_display(),
             timestamper=timestamper,
         )

@@ -35,8 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.csvsafe import csv_safe
-from consents.choices import HIDDEN_STATUSES
-from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose
+from consents.models import ConsentEvent, DataSubject, ProofFile, Purpose, of_visible_subjects
 from consents.services import ledger_verify_checked
 
 VERIFIER = Path(__file__).with_name("verify_chain.py")
@@ -127,7 +126,7 @@ class PackScope:
         if self.subject_ids:
             events = events.filter(subject_id__in=self.subject_ids)
         if not self.for_authority:
-            events = events.exclude(subject__status__in=HIDDEN_STATUSES)
+            events = events.filter(of_visible_subjects())
         return events
 
     def describe(self) -> str:

@@ -413,6 +413,37 @@ def sign_pdf(
     return output.getvalue()
 
 
+def render_signed_pdf(
+    *,
+    html: str,
+    attachments: list[tuple[str, bytes, str]],
+    title: str,
+    language: str,
+    organisation: Organisation,
+    certificate: SigningCertificate | None,
+    reason: str,
+    timestamper=None,
+) -> bytes:
+    """The organisation's evidential PDF: ``html`` rendered as PDF/A-3b with ``attachments``
+    embedded (evidence.pdf.render_pdf), then signed in its name when it has a ``certificate``
+    (unsigned otherwise, e.g. a preview). Certificates, access copies, letters and the record
+    of processing are all made this way."""
+    from .pdf import render_pdf
+
+    document = render_pdf(
+        html=html, base_url=None, attachments=attachments, title=title, language=language
+    )
+    if certificate is None:
+        return document
+    return sign_pdf(
+        pdf=document,
+        certificate=certificate,
+        reason=reason,
+        location=organisation.get_country_display(),
+        timestamper=timestamper,
+    )
+
+
 # --- validation -----------------------------------------------------------------------------
 
 

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import Membership
-from consents.choices import HIDDEN_STATUSES
-from consents.models import Action, ConsentState, DataSubject
+from consents.models import Action, ConsentState, DataSubject, of_visible_subjects
 
 from .models import GroupMembership, PolicyAcknowledgement, UsagePolicyVersion, WhatsAppGroup
 
@@ -30,7 +29,7 @@ def group_member_rows(group: WhatsAppGroup) -> list[MemberRow]:
     memberships = list(
         GroupMembership.objects.filter(group=group)
         .current()
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related("subject", "consent_event", "added_by")
         .order_by("subject__full_name", "pk")
     )
@@ -103,6 +102,6 @@ def current_members_without_consent(group: WhatsAppGroup):
     return (
         GroupMembership.objects.filter(group=group)
         .current()
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .exclude(Q(subject__in=granted.values("subject")))
     )

@@ -16,8 +16,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.services import version_publish
 from consents import services as consent_services
 from consents.acts import ConsentAct, PersonDetails
-from consents.choices import HIDDEN_STATUSES
-from consents.models import Action, ConsentState, DataSubject
+from consents.models import Action, ConsentState, DataSubject, of_visible_subjects
 from consents.phones import try_parse_phone
 
 from .models import (
@@ -304,7 +303,7 @@ def roster_reconcile(*, group: WhatsAppGroup, numbers) -> dict:
     for membership in (
         GroupMembership.objects.filter(group=group)
         .current()
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related("subject")
     ):
         if membership.subject.phone.as_e164 not in present:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_org_or_404, org_view, run_and_tell
 from accounts.qr import qr_data_uri
 from accounts.request_info import client_ip
-from consents.choices import HIDDEN_STATUSES
+from consents.models import of_visible_subjects
 
 from . import selectors, services
 from .forms import GroupForm, MemberAddForm, PolicyForm, RosterForm, StaffAccountForm
@@ -84,7 +84,7 @@ def group_detail(request, pk):
         "invite_link": invite_link,
         "qr": qr_data_uri(invite_link, scale=4, svg=True) if group.is_active else "",
         "former": GroupMembership.objects.filter(group=group, left_at__isnull=False)
-        .exclude(subject__status__in=HIDDEN_STATUSES)
+        .filter(of_visible_subjects())
         .select_related("subject")
         .order_by("-left_at")[:50],
         "checks": RosterCheck.objects.filter(group=group)[:5],

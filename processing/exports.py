@@ -600,7 +600,6 @@ def _display(value) -> str:
 def ropa_pdf(register: Register, *, sign: bool = True, timestamper=None) -> bytes:
     """PDF/A-3b in the current language, the record's data embedded as ropa.json, signed
     (PAdES) with the organisation's certificate, like the consent certificates."""
-    from evidence import pdf as evidence_pdf
     from evidence import signing
 
     organisation = register.organisation
@@ -625,20 +624,14 @@ def ropa_pdf(register: Register, *, sign: bool = True, timestamper=None) -> byte
             "records_sha256": hashlib.sha256(records).hexdigest(),
         },
     )
-    document = evidence_pdf.render_pdf(
+    return signing.render_signed_pdf(
         html=html,
-        base_url=None,
         attachments=[(RECORDS_FILENAME, records, "application/json")],
         title=f"{title} — {organisation.legal_name}",
         language=language,
-    )
-    if certificate is None:
-        return document
-    return signing.sign_pdf(
-        pdf=document,
+        organisation=organisation,
         certificate=certificate,
         reason=_("Record of processing activities (GDPR Art. 30)"),
-        location=organisation.get_country_display(),
         timestamper=timestamper,
     )
 

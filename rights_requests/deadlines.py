@@ -28,7 +28,8 @@ import holidays
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 
-# The reminder stages (days before the due date) sent to the handler and the DPO.
+# The reminder stages (days before the due date) sent to the handler and the DPOs; which one is
+# due on a given day is rights_requests.reminders.stage_for (the most urgent stage reached).
 REMINDER_DAYS = {"7d": 7, "2d": 2, "today": 0}
 
 REGIONS = tuple(holidays.Spain.subdivisions)
@@ -90,14 +91,3 @@ def shifted(received_on: date, days_stopped: int) -> date:
 def days_left(due: date, today: date) -> int:
     """Calendar days from ``today`` to ``due``: 0 on the due date, negative when overdue."""
     return (due - today).days
-
-
-def reminder_stage(due: date, today: date) -> str | None:
-    """Which reminder is due today for a request due on ``due``, or None."""
-    left = days_left(due, today)
-    if left < 0:
-        return "overdue"
-    for stage, days in REMINDER_DAYS.items():
-        if left == days:
-            return stage
-    return None

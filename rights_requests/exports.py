@@ -39,7 +39,6 @@ from consents.models import (
     Purpose,
     UnconfirmedAnswer,
 )
-from evidence import pdf as evidence_pdf
 from evidence import signing
 from evidence.certificates import event_record
 from evidence.packs import HashingZip
@@ -650,20 +649,14 @@ def access_pdf(
                 "action_granted": Action.GRANTED,
             },
         )
-        document = evidence_pdf.render_pdf(
+        return signing.render_signed_pdf(
             html=html,
-            base_url=None,
             attachments=[(DATA_NAME, data_json, "application/json")],
             title=title,
             language=language,
-        )
-        if certificate is None:
-            return document
-        return signing.sign_pdf(
-            pdf=document,
+            organisation=organisation,
             certificate=certificate,
             reason=_("Copy of personal data (GDPR Art. 15)"),
-            location=organisation.get_country_display(),
             timestamper=timestamper,
         )
 

@@ -87,7 +87,6 @@ def _carried_out_summary(rights_request: RightsRequest) -> str:
 
 def letter_pdf(*, letter: RequestLetter, sign: bool = True, timestamper=None) -> bytes:
     """Render ``letter`` as PDF/A-3b in its language and sign it (PAdES)."""
-    from evidence import pdf as evidence_pdf
     from evidence import signing
 
     rights_request = letter.request
@@ -113,16 +112,14 @@ def letter_pdf(*, letter: RequestLetter, sign: bool = True, timestamper=None) ->
                 "certificate": certificate,
             },
         )
-        document = evidence_pdf.render_pdf(
-            html=html, base_url=None, attachments=[], title=title, language=letter.language
-        )
-        if certificate is None:
-            return document
-        return signing.sign_pdf(
-            pdf=document,
+        return signing.render_signed_pdf(
+            html=html,
+            attachments=[],
+            title=title,
+            language=letter.language,
+            organisation=organisation,
             certificate=certificate,
             reason=_("Letter about a data protection request (GDPR Art. 12)"),
-            location=organisation.get_country_display(),
             timestamper=timestamper,
         )
 

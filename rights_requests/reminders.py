@@ -76,7 +76,7 @@ def _email(rights_request: RightsRequest, stage: str, to: list[str], today: date
                 "organisation": organisation,
                 "stage": ReminderStage(stage).label,
                 "days_left": rights_request.days_left(today),
-                "url": getattr(settings, "SITE_URL", "").rstrip("/") + path,
+                "url": settings.SITE_URL.rstrip("/") + path,
             },
         )
     transaction.on_commit(lambda: send_mail(subject, body, None, to))

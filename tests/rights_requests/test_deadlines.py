@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from rights_requests import deadlines
-from rights_requests.deadlines import due_on, extended_due_on, reminder_stage
+from rights_requests.deadlines import due_on, extended_due_on
 
 
 @pytest.mark.parametrize(
@@ -65,17 +65,3 @@ def test_the_clock_that_stood_still_moves_the_start():
     start = deadlines.shifted(date(2027, 2, 1), 5)
     assert start == date(2027, 2, 6)
     assert due_on(start) == date(2027, 3, 8)  # 6 March 2027 is a Saturday
-
-
-@pytest.mark.parametrize(
-    ("today", "stage"),
-    [
-        (date(2027, 3, 8), "7d"),
-        (date(2027, 3, 13), "2d"),
-        (date(2027, 3, 15), "today"),
-        (date(2027, 3, 16), "overdue"),
-        (date(2027, 3, 10), None),
-    ],
-)
-def test_reminders_fall_7_days_2_days_and_on_the_due_date_then_every_day_overdue(today, stage):
-    assert reminder_stage(date(2027, 3, 15), today) == stage
