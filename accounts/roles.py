@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_members": DPO,
     "manage_purposes": DPO,
     "import_consents": DPO,
+    # API keys (api/): other systems act for the organisation, so only the DPO makes them.
+    "manage_api_keys": DPO,
     # The record of processing activities (GDPR Art. 30): everyone reads it, the DPO keeps it.
     "manage_processing": DPO,
     # WhatsApp groups: the DPO sets them up, staff keep their members in step.

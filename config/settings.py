@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "processing",
     "evidence",
     "jobs",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -396,3 +400,42 @@ VERIFY_MAX_MANIFEST_BYTES = env.int("VERIFY_MAX_MANIFEST_BYTES", default=32 * 10
 VERIFY_MAX_INFLATED_BYTES = env.int("VERIFY_MAX_INFLATED_BYTES", default=2 * 1024 * 1024 * 1024)
 # Certificates in a pack whose signatures the page checks (about 0.03 s each); more are named.
 VERIFY_MAX_CERTIFICATES = env.int("VERIFY_MAX_CERTIFICATES", default=1000)
+
+# The REST API (api/): keys per organisation (Authorization: Bearer), scopes over the page
+# permissions, JSON only. API_RATE_PER_KEY: calls a minute one key may make (default 6000).
+API_RATE_PER_KEY = env.int("API_RATE_PER_KEY", default=6000)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PerKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Constancia API",
+    "DESCRIPTION": (
+        "Consent checks, consent records with proof, rights requests and evidence exports for"
+        " one organisation. Send the key its DPO made as `Authorization: Bearer <key>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "SubjectKindEnum": "consents.models.DataSubject.Kind",
+        "GroupKindEnum": "groups.models.WhatsAppGroup.Kind",
+        "GroupStatusEnum": "groups.models.WhatsAppGroup.Status",
+        "RequestStatusEnum": "rights_requests.choices.RequestStatus",
+        "SubjectStatusEnum": "consents.choices.SubjectStatus",
+        "LanguageEnum": "django.conf.settings.LANGUAGES",
+    },
+}

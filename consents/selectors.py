@@ -56,31 +56,75 @@ def suppressed_among(organisation, e164s) -> set[str]:
     return {by_hmac[h] for h in found}
 
 
+@dataclass(frozen=True)
+class ConsentCheck:
+    """The answer to "may I message this number for this purpose, now?" for one number.
+
+    ``reason`` is a stable code for machines ("consented", "no_consent_needed", or the code of
+    the consents.rules refusal: "no_consent", "blocked", "purged", "restricted", "suppressed");
+    ``message`` says the same to a person. ``event`` is the person's latest event for the
+    purpose (ConsentState), the one the answer rests on, or None."""
+
+    e164: str
+    allowed: bool
+    reason: str
+    message: str = ""
+    event: ConsentEvent | None = None
+
+
+def consent_checks(organisation, e164s: list[str], purpose: Purpose) -> list[ConsentCheck]:
+    """The consent check for many numbers (E.164, already parsed) and one purpose, in three
+    queries whatever their count: the people, their state for the purpose, the suppression
+    list. No for an unknown, blocked, purged or restricted person (LOPDGDD Art. 32, GDPR
+    Art. 18), for a number that objected to marketing (Art. 21(3)) and for a purpose that needs
+    consent without a current grant; each refusal is the rule book's (consents.rules)."""
+    wanted = sorted(set(e164s))
+    subjects = {
+        s.phone.as_e164: s
+        for s in DataSubject.objects.filter(organisation=organisation, phone__in=wanted).only(
+            "pk", "phone", "status", "organisation_id"
+        )
+    }
+    events = {}
+    if subjects:
+        for state in ConsentState.objects.filter(
+            purpose=purpose, subject__in=[s.pk for s in subjects.values()]
+        ).select_related("event", "event__notice_version"):
+            events[state.subject_id] = state.event
+    suppressed = suppressed_among(organisation, wanted)
+    answers = {}
+    for e164 in wanted:
+        subject = subjects.get(e164)
+        event = events.get(subject.pk) if subject is not None else None
+        try:
+            if subject is not None:
+                rules.ensure_recordable(subject)
+                rules.ensure_not_restricted(subject)
+            rules.ensure_not_suppressed(purpose, suppressed=e164 in suppressed)
+            rules.ensure_consented(purpose, current_action=event.action if event else None)
+        except ValidationError as refusal:
+            first = refusal.error_list[0]
+            answers[e164] = ConsentCheck(
+                e164, False, first.code or "refused", refusal.messages[0], event
+            )
+            continue
+        reason = "consented" if purpose.requires_consent else "no_consent_needed"
+        answers[e164] = ConsentCheck(e164, True, reason, "", event)
+    return [answers[e164] for e164 in e164s]
+
+
 def may_message(organisation, phone, purpose) -> tuple[bool, str]:
-    """The "may I message this number for this purpose?" check (for the API and any sender):
-    (True, "") or (False, the reason, from consents.rules). No for an unknown, blocked, purged
-    or restricted person (LOPDGDD Art. 32, GDPR Art. 18), for a number that objected to
-    marketing (Art. 21(3)) and for a purpose that needs consent without a current grant."""
+    """The consent check for one number (a PhoneNumber or text in any format): (True, "") or
+    (False, the reason, from consents.rules). See consent_checks."""
     e164 = _e164(organisation, phone)
-    subject = (
-        DataSubject.objects.filter(organisation=organisation, phone=e164).first() if e164 else None
-    )
-    state = (
-        ConsentState.objects.filter(subject=subject, purpose=purpose)
-        .values_list("action", flat=True)
-        .first()
-        if subject is not None
-        else None
-    )
-    try:
-        if subject is not None:
-            rules.ensure_recordable(subject)
-            rules.ensure_not_restricted(subject)
-        rules.ensure_not_suppressed(purpose, suppressed=is_suppressed(organisation, e164 or ""))
-        rules.ensure_consented(purpose, current_action=state)
-    except ValidationError as refusal:
-        return False, refusal.messages[0]
-    return True, ""
+    if e164 is None:
+        try:
+            rules.ensure_consented(purpose, current_action=None)
+        except ValidationError as refusal:
+            return False, refusal.messages[0]
+        return True, ""
+    check = consent_checks(organisation, [e164], purpose)[0]
+    return check.allowed, check.message
 
 
 def subject_search(organisation, query: str):

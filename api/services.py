@@ -1,0 +1,107 @@
+"""Writes about API keys: made by the DPO (page or command), shown once, revoked, audited."""
+
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AuditEntry, Organisation, User
+from accounts.roles import Role
+from accounts.services import audit_record
+
+from .models import PREFIX_LENGTH, ApiKey, key_digest
+from .scopes import Scope
+
+KEY_START = "cst_"
+# last_used_at is written at most this often: the consent check must not write on every call.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _check_scopes(scopes) -> list[str]:
+    chosen = [s for s in Scope.values if s in set(scopes or ())]
+    unknown = sorted(set(scopes or ()) - set(Scope.values))
+    if unknown:
+        raise ValidationError(
+            _("Unknown scope: %(names)s. Choose among: %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join(Scope.values)}
+        )
+    if not chosen:
+        raise ValidationError(_("Choose at least one scope."))
+    return chosen
+
+
+@transaction.atomic
+def api_key_create(
+    *, organisation: Organisation, name: str, scopes, user: User, request=None
+) -> tuple[ApiKey, str]:
+    """Make a key; returns it with the plaintext, which is never stored and never shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Give the key a name that says which system uses it."))
+    if len(name) > 100:
+        raise ValidationError(_("A key's name is at most 100 characters."))
+    if not user.memberships.filter(organisation=organisation, role=Role.DPO).exists():
+        raise ValidationError(_("Only the organisation's DPO makes API keys."))
+    chosen = _check_scopes(scopes)
+    plaintext = KEY_START + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        organisation=organisation,
+        name=name,
+        prefix=plaintext[: len(KEY_START) + PREFIX_LENGTH],
+        key_sha256=key_digest(plaintext),
+        scopes=chosen,
+        created_by=user,
+    )
+    audit_record(
+        organisation=organisation,
+        user=user,
+        request=request,
+        register=ApiKey,
+        action=AuditEntry.Action.CREATED,
+        object_id=key.pk,
+        object_repr=str(key),
+        details=[{"field": "scopes", "old": "", "new": ", ".join(chosen)}],
+    )
+    return key, plaintext
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, user: User, request=None) -> ApiKey:
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise ValidationError(_("This key was already revoked."))
+    key.revoked_at = timezone.now()
+    key.revoked_by = user
+    key.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(
+        organisation=key.organisation,
+        user=user,
+        request=request,
+        register=ApiKey,
+        action=AuditEntry.Action.REVOKED,
+        object_id=key.pk,
+        object_repr=str(key),
+    )
+    return key
+
+
+def api_key_find(plaintext: str) -> ApiKey | None:
+    """The active key with this text, and its organisation, in one query."""
+    if not plaintext.startswith(KEY_START) or len(plaintext) > 200:
+        return None
+    return (
+        ApiKey.objects.select_related("organisation")
+        .filter(key_sha256=key_digest(plaintext), revoked_at=None)
+        .first()
+    )
+
+
+def api_key_touch(key: ApiKey, *, now=None) -> None:
+    """Record when a key was last used, at most once a minute (one UPDATE, no lock)."""
+    now = now or timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
