@@ -5,6 +5,7 @@ consents.rules: a serializer only turns JSON or a multipart form into their argu
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from consents.choices import Action, Channel
@@ -41,13 +42,17 @@ class PhoneField(serializers.CharField):
         return value.as_e164 if value else None
 
 
-class PurposeCodeField(serializers.SlugField):
-    """A purpose of the organisation, by its code."""
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 50})
+class PurposeCodeField(serializers.Field):
+    """A purpose of the organisation, by its code. (A plain Field: a CharField's length and
+    slug validators would run on the Purpose found, not on the code.)"""
 
     def to_internal_value(self, data):
-        code = super().to_internal_value(data)
+        if not isinstance(data, str) or not data.strip():
+            raise serializers.ValidationError(_("Give a purpose's code."))
+        code = data.strip()
         purpose = Purpose.objects.filter(
-            organisation=self.context["organisation"], code=code
+            organisation=self.context["organisation"], code=code[:50]
         ).first()
         if purpose is None:
             raise serializers.ValidationError(_("No purpose has the code “%s”.") % code[:50])

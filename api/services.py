@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AuditEntry, Organisation, User
+from accounts.models import AuditEntry, Membership, Organisation, User
 from accounts.roles import Role
 from accounts.services import audit_record
 
@@ -89,12 +90,19 @@ def api_key_revoke(*, key: ApiKey, user: User, request=None) -> ApiKey:
 
 
 def api_key_find(plaintext: str) -> ApiKey | None:
-    """The active key with this text, and its organisation, in one query."""
+    """The active key with this text, with its organisation and maker, in one query.
+
+    A key acts for the DPO who made it: once they are no longer the organisation's DPO (removed,
+    or given another role), their keys stop working, as their pages do."""
     if not plaintext.startswith(KEY_START) or len(plaintext) > 200:
         return None
+    maker_is_dpo = Membership.objects.filter(
+        user=OuterRef("created_by"), organisation=OuterRef("organisation"), role=Role.DPO
+    )
     return (
-        ApiKey.objects.select_related("organisation")
-        .filter(key_sha256=key_digest(plaintext), revoked_at=None)
+        ApiKey.objects.select_related("organisation", "created_by")
+        .filter(key_sha256=key_digest(plaintext), revoked_at=None, created_by__is_active=True)
+        .filter(Exists(maker_is_dpo))
         .first()
     )
 

@@ -34,6 +34,7 @@ PROJECT_NAMESPACES = (
     "processing",
     "evidence",
     "jobs",
+    "api",
 )
 
 ROLES = ("dpo", "staff", "auditor")

@@ -1,6 +1,7 @@
 """The REST API, call by call: what it answers, and that a refused call writes nothing."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditEntry
@@ -338,3 +339,16 @@ def test_the_schema_and_docs_need_no_key_and_load_nothing_from_elsewhere(client)
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+def test_a_key_stops_working_when_its_maker_is_no_longer_the_dpo(org, dpo):
+    _key, plaintext = make_key(org, dpo)
+    assert api_client(plaintext).get("/api/v1/purposes/").status_code == 200
+    dpo.memberships.filter(organisation=org).update(role="staff")
+    assert api_client(plaintext).get("/api/v1/purposes/").status_code == 401
+
+
+def test_only_a_dpo_makes_keys(org, staff):
+    with pytest.raises(ValidationError):
+        make_key(org, staff)
+    assert not ApiKey.objects.exists()
