@@ -6,6 +6,9 @@ rule about the act as a whole). A missing row is a 404, never a 500.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
@@ -21,3 +24,21 @@ def api_exception_handler(error, context):
             detail = {"non_field_errors": error.messages}
         error = exceptions.ValidationError(detail)
     return exception_handler(error, context)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """An address under /api/ that matches no route (a text where an id goes, say) is a JSON
+    404 like any other API refusal; every other address gets the page."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error: nothing was written.")}, status=500)
+    return defaults.server_error(request)

@@ -430,6 +430,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SubjectKindEnum": "consents.models.DataSubject.Kind",
         "GroupKindEnum": "groups.models.WhatsAppGroup.Kind",

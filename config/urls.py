@@ -18,3 +18,7 @@ urlpatterns = [
     # public request pages (/r/...).
     path("", include("rights_requests.urls")),
 ]
+
+# An address under /api/ answers JSON even when it matches no route (api.errors).
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"
