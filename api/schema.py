@@ -32,7 +32,7 @@ def add_error_answers(result, generator, request, public):
     schemas["FieldErrors"] = ERROR
     schemas["Detail"] = DETAIL
     for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
+        for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for code, (description, schema) in ANSWERS.items():
