@@ -58,6 +58,26 @@ class OrganisationView:
     """The key's organisation, and the page permission (accounts.roles) each method needs."""
 
     permission: str | dict = ""
+    # Query parameters a GET understands (a list also takes page and page_size). Any other is a
+    # 400: a misspelt filter must not silently answer for everyone.
+    query_names: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not hasattr(self, request.method.lower()):
+            return  # a method the view has not: 405 follows
+        known = set(self.query_names) if request.method == "GET" else set()
+        if request.method == "GET" and hasattr(self, "list"):
+            known |= {"page", "page_size"}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            said = ", ".join(sorted(known)) or _("none")
+            raise serializers.ValidationError(
+                {
+                    name[:50]: [_("Unknown parameter (known: %(known)s).") % {"known": said}]
+                    for name in unknown[:10]
+                }
+            )
 
     @property
     def organisation(self):
@@ -89,6 +109,7 @@ class ConsentCheckView(OrganisationView, APIView):
 
     permission = "view_subjects"
     parser_classes = [JSONParser]
+    query_names = ("phone", "purpose")
 
     @extend_schema(
         operation_id="consent_check",
@@ -159,6 +180,7 @@ class SubjectList(OrganisationView, generics.ListAPIView):
 
     permission = "view_subjects"
     serializer_class = s.SubjectSerializer
+    query_names = ("q",)
 
     def get_queryset(self):
         query = self.request.query_params.get("q", "")
@@ -213,6 +235,7 @@ class EventList(OrganisationView, generics.ListCreateAPIView):
 
     permission = {"GET": "view_subjects", "POST": "capture_consent"}
     serializer_class = s.EventSerializer
+    query_names = ("subject", "purpose", "after")
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -326,6 +349,7 @@ class StateList(OrganisationView, generics.ListAPIView):
 
     permission = "view_subjects"
     serializer_class = s.StateSerializer
+    query_names = ("subject", "purpose")
 
     def get_queryset(self):
         states = (
@@ -411,6 +435,7 @@ class GroupMembers(OrganisationView, generics.ListAPIView):
 
     permission = "view"
     serializer_class = s.GroupMemberSerializer
+    query_names = ("current",)
 
     def get_queryset(self):
         group = get_object_or_404(
