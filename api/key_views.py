@@ -1,5 +1,7 @@
-"""The DPO's API keys page: make a key (shown once), see when each was last used, revoke."""
+"""The DPO's API keys page (make a key, shown once; see when each was last used; revoke) and
+webhooks page (where withdrawals and objections are sent; the delivery log)."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -8,9 +10,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_org_or_404, org_view, run_and_tell
 
-from .forms import ApiKeyForm
-from .models import ApiKey
+from .forms import ApiKeyForm, WebhookForm
+from .models import ApiKey, Webhook, WebhookDelivery
 from .services import api_key_create, api_key_revoke
+from .webhooks import SIGNATURE_HEADER, webhook_create, webhook_disable
 
 
 @never_cache
@@ -58,3 +61,45 @@ def key_revoke(request, pk):
         % {"name": key.name},
     )
     return redirect("api:keys", org_slug=request.organisation.slug)
+
+
+@never_cache
+@org_view("manage_api_keys")
+def webhook_list(request):
+    org = request.organisation
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_create(
+                organisation=org,
+                user=request.user,
+                request=request,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+            )
+        except ValidationError as error:
+            form.add_error("url", error)
+        else:
+            messages.success(request, _("The webhook is added. Check signatures with its secret."))
+            return redirect("api:webhooks", org_slug=org.slug)
+    hooks = Webhook.objects.filter(organisation=org)
+    deliveries = WebhookDelivery.objects.filter(webhook__organisation=org).select_related(
+        "webhook"
+    )[:50]
+    return render(
+        request,
+        "api/webhook_list.html",
+        {"form": form, "hooks": hooks, "deliveries": deliveries, "header": SIGNATURE_HEADER},
+    )
+
+
+@org_view("manage_api_keys")
+@require_POST
+def webhook_disable_view(request, pk):
+    hook = get_for_org_or_404(Webhook, request.organisation, pk=pk)
+    run_and_tell(
+        request,
+        lambda: webhook_disable(webhook=hook, user=request.user, request=request),
+        _("The webhook is switched off: nothing more is sent to it."),
+    )
+    return redirect("api:webhooks", org_slug=request.organisation.slug)

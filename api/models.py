@@ -67,3 +67,71 @@ class ApiKey(models.Model):
     def scope_labels(self) -> list[str]:
         labels = dict(Scope.choices)
         return [str(labels.get(s, s)) for s in self.scopes]
+
+
+class Webhook(models.Model):
+    """A URL of the organisation's messaging tool that is told at once when a person withdraws a
+    consent or objects to marketing, so it stops messaging them (GDPR Art. 7(3), 21(3))."""
+
+    class Event(models.TextChoices):
+        WITHDRAWN = "consent.withdrawn", _("A consent is withdrawn")
+        OBJECTED = "number.suppressed", _("A number objects to marketing (suppression list)")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(_("address"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(_("signing secret"), max_length=80, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("made"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.url
+
+    def event_labels(self) -> list[str]:
+        labels = dict(self.Event.choices)
+        return [str(labels.get(e, e)) for e in self.events]
+
+
+class WebhookDelivery(models.Model):
+    """One POST to make, and how it went: the delivery log. Retried with growing waits until it
+    is answered 2xx or the attempts run out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("given up")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.webhook_id} ({self.status})"

@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights_requests.tasks.send_deadline_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Webhook deliveries that failed and are due again (api.webhooks.RETRY_AFTER).
+    "webhook-retries-every-minute": {
+        "task": "api.tasks.deliver_webhooks",
+        "schedule": crontab(),
+    },
     # LOPDGDD Art. 32: blocked people whose blocking period has ended are purged.
     "purge-blocked-subjects-nightly": {
         "task": "rights_requests.tasks.purge_blocked_subjects",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record, version_publish
 
-from . import chain, checkpoints, rules, selectors
+from . import chain, checkpoints, rules, selectors, signals
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput
 from .models import (
     GENESIS_HASH,
@@ -373,6 +373,11 @@ def consent_record_many(
     ConsentEvent.objects.bulk_create(new_events, batch_size=1000)
     _states_follow(organisation, latest.values())
     head.save(update_fields=["sequence", "hash"])
+    transaction.on_commit(
+        lambda: signals.events_recorded.send(
+            sender=ConsentEvent, organisation=organisation, events=new_events
+        )
+    )
     return results
 
 
@@ -1315,6 +1320,12 @@ def suppression_add(
         defaults={"reason": reason, "request_pk": request_pk, "created_by": user},
     )
     if created:
+        e164 = phone.as_e164
+        transaction.on_commit(
+            lambda: signals.number_suppressed.send(
+                sender=SuppressedNumber, organisation=organisation, e164=e164, reason=reason
+            )
+        )
         audit_record(
             organisation=organisation,
             user=user,

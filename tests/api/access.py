@@ -22,3 +22,25 @@ ROUTES = {
         kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["key"]},
     ),
 }
+
+
+def _webhook(org) -> dict:
+    from api.webhooks import webhook_create
+    from tests.accounts.factories import MembershipFactory
+
+    dpo = MembershipFactory(organisation=org, role="dpo").user
+    hook = webhook_create(
+        organisation=org, url="https://tool.example/h", events=["consent.withdrawn"], user=dpo
+    )
+    return {"webhook": hook.pk}
+
+
+ROUTES |= {
+    "webhooks": Route(allowed=DPO, kwargs=org_only),
+    "webhook_disable": Route(
+        allowed=DPO,
+        method="post",
+        setup=_webhook,
+        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["webhook"]},
+    ),
+}
