@@ -352,3 +352,35 @@ def test_only_a_dpo_makes_keys(org, staff):
     with pytest.raises(ValidationError):
         make_key(org, staff)
     assert not ApiKey.objects.exists()
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(org, dpo, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_PER_KEY = 3
+    api = api_client(make_key(org, dpo)[1])
+    answers = [api.get("/api/v1/purposes/") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1]["Retry-After"]) > 0
+    other = api_client(make_key(org, dpo, name="Other")[1])
+    assert other.get("/api/v1/purposes/").status_code == 200  # per key, not per organisation
+    cache.clear()
+
+
+def test_create_api_key_prints_the_key_last_on_its_line(org, dpo, capsys):
+    from django.core.management import call_command
+
+    call_command("create_api_key", "--org", org.slug, "--name", "CRM", "--scope", "requests")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    plaintext = line.rsplit(" ", 1)[-1]
+    key = ApiKey.objects.get()
+    assert key.scopes == ["requests"] and plaintext.startswith(key.prefix)
+    assert api_client(plaintext).get("/api/v1/requests/").status_code == 200
+
+
+def test_create_api_key_refuses_an_unknown_organisation(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "--org", "nope", "--name", "CRM")
