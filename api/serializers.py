@@ -50,6 +50,8 @@ class PurposeCodeField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str) or not data.strip():
             raise serializers.ValidationError(_("Give a purpose's code."))
+        if "\x00" in data:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         code = data.strip()
         purpose = Purpose.objects.filter(
             organisation=self.context["organisation"], code=code[:50]

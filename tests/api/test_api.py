@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry
 from api.models import ApiKey
@@ -131,6 +132,19 @@ def test_consent_check_refuses_bad_input_with_field_errors(api, offers):
     response = check(api, "612345678", purpose="nope")
     assert response.status_code == 400 and "purpose" in response.json()
     assert api.get("/api/v1/consent-check/").status_code == 400
+
+
+def test_a_null_character_anywhere_is_a_400_that_names_the_field(api, offers, notice):
+    # PostgreSQL refuses NUL in text; the API must say so before a query fails (found by
+    # schemathesis on PostgreSQL, where it was a 500).
+    said = [str(_("Null characters are not allowed."))]
+    response = api.get("/api/v1/consent-states/", {"purpose": "off\x00ers"})
+    assert response.status_code == 400 and response.json() == {"purpose": said}
+    response = check(api, "612345678", purpose="off\x00ers")
+    assert response.status_code == 400 and response.json() == {"purpose": said}
+    response = record(api, purposes=["off\x00ers"])
+    assert response.status_code == 400 and response.json() == {"purposes": {"0": said}}
+    assert not ConsentEvent.objects.exists()
 
 
 def test_the_batch_check_answers_each_number_in_order(api, offers, notice):

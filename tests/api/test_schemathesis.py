@@ -7,7 +7,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
@@ -27,6 +29,18 @@ def api_key(org, dpo):
     notice = published_notice(purposes=[offers])
     grant(DataSubjectFactory(organisation=org, phone="+34600000001"), offers, notice)
     return make_key(org, dpo)[1]
+
+
+@pytest.fixture(autouse=True)
+def _connection_kept_open():
+    # Schemathesis calls the WSGI application directly, so each request starts and finishes with
+    # close_old_connections, which closes a connection found inside a transaction: on
+    # PostgreSQL that is the test's own. Django's test client disconnects it the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 # Loaded when the module is collected: the schema view reads no database. (A lazy schema from a
