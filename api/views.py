@@ -80,9 +80,8 @@ class OrganisationView:
             )
         # A NUL character is no part of any phone, code or name, and PostgreSQL refuses it in
         # text: say so here rather than let the query fail.
-        with_nul = sorted(
-            name for name in request.query_params if "\x00" in "".join(request.query_params.getlist(name))
-        )
+        params = request.query_params
+        with_nul = sorted(name for name in params if "\x00" in "".join(params.getlist(name)))
         if with_nul:
             raise serializers.ValidationError(
                 {name[:50]: [_("Null characters are not allowed.")] for name in with_nul[:10]}
