@@ -207,8 +207,10 @@ def _subjects(organisation, total: int, log) -> None:
     now = datetime.datetime.now(datetime.UTC)
     columns = (
         "organisation_id, kind, full_name, phone, email, external_ref, preferred_language, "
-        "is_minor, guardian_name, notes, status, created_at, updated_at"
+        "is_minor, guardian_name, notes, status, blocked_at, purge_after, created_at, updated_at"
     )
+    # A blocked person always has a purge date (constraint blocked_subject_has_purge_date).
+    purge_after = (now + datetime.timedelta(days=3 * 365)).date()
     with (
         transaction.atomic(),
         connection.cursor() as cursor,
@@ -229,7 +231,11 @@ def _subjects(organisation, total: int, log) -> None:
                     "",
                     "",
                     # A few people asked for erasure: blocked, kept out of new captures.
-                    "blocked" if rng.random() < 0.005 else "active",
+                    *(
+                        ("blocked", now, purge_after)
+                        if rng.random() < 0.005
+                        else ("active", None, None)
+                    ),
                     now,
                     now,
                 )
