@@ -8,7 +8,8 @@ reaching the ledger.
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.shortcuts import render
 
 
@@ -23,6 +24,9 @@ def hit(limit: Limit, key: str) -> bool:
     """Count one request; False once ``key`` has used up ``limit`` in the current window."""
     window = int(time.time() // limit.seconds)
     cache_key = f"ratelimit:{limit.scope}:{key}:{window}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return _redis_count(backend, cache_key, limit.seconds + 5) <= limit.count
     if cache.add(cache_key, 1, timeout=limit.seconds + 5):
         return True
     try:
@@ -31,6 +35,17 @@ def hit(limit: Limit, key: str) -> bool:
         cache.add(cache_key, 1, timeout=limit.seconds + 5)
         used = 1
     return used <= limit.count
+
+
+def _redis_count(backend: RedisCache, cache_key: str, timeout: int) -> int:
+    """INCR and EXPIRE NX in one round trip (the portable add-then-incr takes three): every API
+    call counts against its key's limit, so this is on the hot path."""
+    key = backend.make_and_validate_key(cache_key)
+    client = backend._cache.get_client(key, write=True)
+    pipe = client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, timeout, nx=True)
+    return pipe.execute()[0]
 
 
 def retry_after(limit: Limit) -> int:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from consents import selectors
 from consents.choices import Action, Channel
 from consents.models import ConsentEvent, ConsentState, DataSubject, NoticeVersion, Purpose
 from consents.phones import parse_phone
@@ -53,9 +54,7 @@ class PurposeCodeField(serializers.Field):
         if "\x00" in data:
             raise serializers.ValidationError(_("Null characters are not allowed."))
         code = data.strip()
-        purpose = Purpose.objects.filter(
-            organisation=self.context["organisation"], code=code[:50]
-        ).first()
+        purpose = selectors.purpose_by_code(self.context["organisation"], code[:50])
         if purpose is None:
             raise serializers.ValidationError(_("No purpose has the code “%s”.") % code[:50])
         return purpose

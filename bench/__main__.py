@@ -1,4 +1,4 @@
-"""python -m bench [seed|run|pack|verify|pack-build]: see bench/README.md.
+"""python -m bench [seed|run|api|pack|verify|pack-build]: see bench/README.md.
 
 Without a command it seeds the full-size register (skipped when already there) and runs.
 """
@@ -70,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
         "--proofs", type=int, default=300, help="events with a ~200 KB proof file (default 300)"
     )
     pack.add_argument("--keep", action="store_true", help="keep the ZIP (its path goes to stderr)")
+    api = commands.add_parser(
+        "api",
+        parents=[common],
+        help="the REST API through gunicorn beside a bare Django view (needs a seeded register)",
+    )
+    api.add_argument(
+        "--requests", type=int, default=4000, help="consent checks, and bare views (default 4000)"
+    )
+    api.add_argument("--concurrency", type=int, default=4, help="client processes (default 4)")
+    api.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    api.add_argument(
+        "--batches", type=int, default=20, help="batch checks of 1,000 numbers (default 20)"
+    )
+    api.add_argument(
+        "--records", type=int, default=500, help="consents of new people recorded (default 500)"
+    )
     build = commands.add_parser(
         "pack-build", parents=[common], help="(used by pack) build the pack, print JSON"
     )
@@ -123,6 +139,19 @@ def main(argv=None) -> int:
 
         print(build_json(slug=args.org, out=args.out))
         return 0
+
+    if args.command == "api":
+        from bench.api import api
+
+        return api(
+            slug=args.org,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            workers=args.workers,
+            batches=args.batches,
+            records=args.records,
+            log=_log,
+        )
 
     from bench import pack, run, seed
 

@@ -69,10 +69,16 @@ def ensure_consented(purpose: Purpose, *, current_action: str | None) -> None:
         )
 
 
+def suppression_applies(purpose: Purpose) -> bool:
+    """GDPR Art. 21(3): the suppression list (an objection to direct marketing) bars marketing
+    purposes only; a reader may skip looking a number up for any other."""
+    return purpose.category == PurposeCategory.MARKETING
+
+
 def ensure_not_suppressed(purpose: Purpose, *, suppressed: bool) -> None:
     """GDPR Art. 21(3) and LOPDGDD Art. 23: once a person objects to direct marketing, their
     number is never again asked for, or recorded as granting, marketing."""
-    if suppressed and purpose.category == PurposeCategory.MARKETING:
+    if suppressed and suppression_applies(purpose):
         raise ValidationError(
             _(
                 "This number objected to direct marketing (GDPR Art. 21(3)): consent to"

@@ -14,6 +14,7 @@ from bench.__main__ import _parser
         (["all"], "bench"),
         (["pack-build", "--out", "x.zip"], "bench"),
         (["pack"], "bench-pack"),
+        (["api"], "bench"),
     ],
 )
 def test_each_sub_command_has_its_own_default_organisation(argv, org):
@@ -30,3 +31,8 @@ def test_an_explicit_org_wins_everywhere():
     parser = _parser()
     assert parser.parse_args(["pack", "--org", "x"]).org == "x"
     assert parser.parse_args(["seed", "--org", "y"]).org == "y"
+
+
+def test_api_takes_its_load_options():
+    args = _parser().parse_args(["api", "--requests", "100", "--concurrency", "2"])
+    assert (args.requests, args.concurrency, args.workers, args.batches) == (100, 2, 4, 20)
