@@ -42,7 +42,8 @@ def _redis_count(backend: RedisCache, cache_key: str, timeout: int) -> int:
     call counts against its key's limit, so this is on the hot path."""
     key = backend.make_and_validate_key(cache_key)
     client = backend._cache.get_client(key, write=True)
-    pipe = client.pipeline()
+    # No MULTI: a counter left without its expiry names a past window, never read again.
+    pipe = client.pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, timeout, nx=True)
     return pipe.execute()[0]

@@ -3,7 +3,8 @@
 from django.http import JsonResponse
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as project_urls
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as project_urls
 
 
 def bare(request):

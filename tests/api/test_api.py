@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry
 from api.models import ApiKey
 from api.scopes import Scope
+from api.serializers import EventRefSerializer
 from consents.models import ConsentEvent, DataSubject, Proof, ProofFile, SuppressedNumber
 from consents.services import suppression_add
 from rights_requests.models import RightsRequest
@@ -97,6 +98,13 @@ def test_consent_check_answers_from_the_ledger_in_any_phone_format(api, org, off
         assert answer["event"]["sequence"] == created.json()["events"][0]["sequence"]
         assert answer["event"]["action"] == "granted"
         assert answer["event"]["notice_version"] == notice.version
+
+
+def test_the_check_names_its_event_as_the_event_serializer_does(api, offers, notice):
+    record(api)
+    answer = check(api, "612345678").json()["event"]
+    assert answer == dict(EventRefSerializer(ConsentEvent.objects.get()).data)
+    assert answer["notice_version"] == notice.version
 
 
 def test_consent_check_says_no_for_blocked_restricted_and_suppressed_numbers(
