@@ -1,7 +1,9 @@
 """Database-level guards (ARCHITECTURE invariants 2 and 4): the database itself refuses
 
 - any UPDATE or DELETE of a consent event (the ledger is append-only), and
-- any UPDATE or DELETE of a published notice version (what the person read is frozen).
+- any UPDATE or DELETE of a published notice version (what the person read is frozen), and
+- any UPDATE or DELETE of a signed ledger checkpoint (what was signed is what the chain is
+  checked against).
 
 The model layer refuses too, but raw SQL, a shell or a bug would bypass it; these triggers do not.
 A table owner can still disable triggers, which is why the hash chain is the second line of defence.
@@ -76,6 +78,36 @@ POSTGRES_REMOVE = [
 ]
 
 
+# Signed checkpoints (consents/checkpoints.py) are kept as they were signed: a checkpoint deleted
+# or changed in the database would let a rewound head pass the checks against it (migration 0012).
+CHECKPOINT_SQLITE_INSTALL = [
+    """CREATE TRIGGER IF NOT EXISTS consents_checkpoint_no_update
+       BEFORE UPDATE ON consents_ledgercheckpoint
+       BEGIN SELECT RAISE(ABORT, 'signed checkpoints are kept: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS consents_checkpoint_no_delete
+       BEFORE DELETE ON consents_ledgercheckpoint
+       BEGIN SELECT RAISE(ABORT, 'signed checkpoints are kept: DELETE refused'); END""",
+]
+CHECKPOINT_SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS consents_checkpoint_no_update",
+    "DROP TRIGGER IF EXISTS consents_checkpoint_no_delete",
+]
+CHECKPOINT_POSTGRES_INSTALL = [
+    """CREATE OR REPLACE FUNCTION consents_checkpoint_kept() RETURNS trigger
+       LANGUAGE plpgsql AS $$
+       BEGIN
+         RAISE EXCEPTION 'signed checkpoints are kept: % refused', TG_OP
+           USING ERRCODE = 'integrity_constraint_violation';
+       END $$""",
+    "DROP TRIGGER IF EXISTS consents_checkpoint_kept ON consents_ledgercheckpoint",
+    """CREATE TRIGGER consents_checkpoint_kept
+       BEFORE UPDATE OR DELETE ON consents_ledgercheckpoint
+       FOR EACH ROW EXECUTE FUNCTION consents_checkpoint_kept()""",
+]
+CHECKPOINT_POSTGRES_REMOVE = [
+    "DROP TRIGGER IF EXISTS consents_checkpoint_kept ON consents_ledgercheckpoint",
+]
+
 POSTGRES_TRUNCATE_FUNCTION = """CREATE OR REPLACE FUNCTION constancia_refuse_truncate()
    RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
@@ -120,21 +152,45 @@ def truncate_guard_remove(
             cursor.execute("DROP FUNCTION IF EXISTS constancia_refuse_truncate()")
 
 
-def _statements(vendor: str, install: bool) -> list[str]:
+def _statements(vendor: str, install: bool, checkpoints: bool) -> list[str]:
     if vendor == "sqlite":
-        return SQLITE_INSTALL if install else SQLITE_REMOVE
-    if vendor == "postgresql":
-        return POSTGRES_INSTALL if install else POSTGRES_REMOVE
-    raise NotImplementedError(f"No ledger guards for database vendor {vendor!r}")
+        ledger, kept = (
+            (SQLITE_INSTALL, CHECKPOINT_SQLITE_INSTALL)
+            if install
+            else (SQLITE_REMOVE, CHECKPOINT_SQLITE_REMOVE)
+        )
+    elif vendor == "postgresql":
+        ledger, kept = (
+            (POSTGRES_INSTALL, CHECKPOINT_POSTGRES_INSTALL)
+            if install
+            else (POSTGRES_REMOVE, CHECKPOINT_POSTGRES_REMOVE)
+        )
+    else:
+        raise NotImplementedError(f"No ledger guards for database vendor {vendor!r}")
+    return ledger + (kept if checkpoints else [])
 
 
-def install(connection) -> None:
+def install(connection, *, checkpoints: bool = True) -> None:
+    """The row guards; ``checkpoints=False`` for migration 0002, before that table existed."""
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, install=True):
+        for statement in _statements(connection.vendor, True, checkpoints):
             cursor.execute(statement)
 
 
-def remove(connection) -> None:
+def remove(connection, *, checkpoints: bool = True) -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, install=False):
+        for statement in _statements(connection.vendor, False, checkpoints):
+            cursor.execute(statement)
+
+
+def checkpoint_guards(connection, *, install: bool) -> None:
+    """Only the checkpoints' row guards (migration 0012)."""
+    statements = {
+        ("sqlite", True): CHECKPOINT_SQLITE_INSTALL,
+        ("sqlite", False): CHECKPOINT_SQLITE_REMOVE,
+        ("postgresql", True): CHECKPOINT_POSTGRES_INSTALL,
+        ("postgresql", False): CHECKPOINT_POSTGRES_REMOVE,
+    }[(connection.vendor, install)]
+    with connection.cursor() as cursor:
+        for statement in statements:
             cursor.execute(statement)

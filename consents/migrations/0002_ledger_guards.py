@@ -4,11 +4,12 @@ from consents import db_guards
 
 
 def install(apps, schema_editor):
-    db_guards.install(schema_editor.connection)
+    # The checkpoints' guards came with their table (0012).
+    db_guards.install(schema_editor.connection, checkpoints=False)
 
 
 def remove(apps, schema_editor):
-    db_guards.remove(schema_editor.connection)
+    db_guards.remove(schema_editor.connection, checkpoints=False)
 
 
 class Migration(migrations.Migration):

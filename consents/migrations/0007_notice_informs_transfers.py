@@ -4,7 +4,7 @@ from consents import db_guards
 
 
 def install_guards(apps, schema_editor):
-    db_guards.install(schema_editor.connection)
+    db_guards.install(schema_editor.connection, checkpoints=False)  # table from 0009, guards 0012
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from consents import chain, db_guards, services
@@ -124,12 +124,38 @@ def test_earlier_checks_catch_a_rewound_head_when_the_checkpoints_were_deleted(f
     org = five_events
     services.ledger_verify(organisation=org)
     _remove_newest_and_rewind(org, keep=2)
-    LedgerCheckpoint.objects.filter(organisation=org).delete()
+    _without_triggers(
+        lambda cursor: cursor.execute(
+            "DELETE FROM consents_ledgercheckpoint WHERE organisation_id = %s", [org.pk]
+        )
+    )
+    assert not LedgerCheckpoint.objects.filter(organisation=org).exists()
 
     check = services.ledger_verify(organisation=org)
 
     assert not check.ok and check.broken_sequence == 3
     assert "verification of" in check.reason and "#5" in check.reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE consents_ledgercheckpoint SET sequence = 3, head_hash = 'x'",
+        "DELETE FROM consents_ledgercheckpoint",
+    ],
+)
+def test_the_database_keeps_signed_checkpoints_as_they_were_signed(five_events, statement):
+    org = five_events
+    services.ledger_verify(organisation=org)
+    signed = LedgerCheckpoint.objects.get(organisation=org)
+    with (
+        pytest.raises(IntegrityError, match="signed checkpoints are kept"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    kept = LedgerCheckpoint.objects.get(organisation=org)
+    assert (kept.pk, kept.sequence, kept.head_hash) == (signed.pk, 5, signed.head_hash)
 
 
 def test_a_chain_rewritten_with_recomputed_hashes_is_caught_at_the_checkpoint(five_events):

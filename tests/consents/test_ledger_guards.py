@@ -62,6 +62,7 @@ def ledger(org):
     [
         ("TRUNCATE consents_consentevent CASCADE", "consent ledger is append-only"),
         ("TRUNCATE consents_ledgerhead", "consent ledger is append-only"),
+        ("TRUNCATE consents_ledgercheckpoint", "signed checkpoints are kept"),
         # Notices are referenced by the ledger: CASCADE would take the events with them.
         ("TRUNCATE consents_noticeversion CASCADE", "published notice versions are immutable"),
         ("TRUNCATE groups_usagepolicyversion CASCADE", "published usage policy versions"),
