@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
@@ -357,12 +358,54 @@ def certificate_for_signing(organisation: Organisation) -> SigningCertificate:
 # --- signing --------------------------------------------------------------------------------
 
 
+_SIGNERS: dict[tuple, object] = {}
+
+
 def _signer(certificate: SigningCertificate):
+    """pyHanko's signer for ``certificate``, opened once per process (decrypting and parsing the
+    PKCS#12 each time cost as much as rendering a certificate). Keyed by the stored bundle's
+    digest, so a certificate replaced in the database is opened anew."""
+    stamp = (certificate.pk, hashlib.sha256(bytes(certificate.pkcs12_encrypted)).digest())
+    signer = _SIGNERS.get(stamp)
+    if signer is None:
+        signer = _open_signer(certificate)
+        if len(_SIGNERS) >= 16:
+            _SIGNERS.clear()
+        _SIGNERS[stamp] = signer
+    return signer
+
+
+def _open_signer(certificate: SigningCertificate):
     from pyhanko.sign import signers
+
+    class KeptKeySigner(signers.SimpleSigner):
+        """SimpleSigner parses and checks its private key for every signature, twice a
+        document (about 0.1 s each for an RSA key here): parsed once, then kept."""
+
+        _key = None
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                algorithm = mechanism.signature_algo
+            except ValueError:
+                algorithm = mechanism["algorithm"].native
+            if algorithm not in ("rsassa_pkcs1v15", "ecdsa"):
+                return super().sign_raw(data, digest_algorithm)
+            if self._key is None:
+                self._key = serialization.load_der_private_key(
+                    self.signing_key.dump(), password=None
+                )
+            hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+            if algorithm == "ecdsa":
+                return self._key.sign(data, ec.ECDSA(hash_algorithm))
+            return self._key.sign(data, asym_padding.PKCS1v15(), hash_algorithm)
 
     password = decrypt(certificate.password_encrypted)
     try:
-        return signers.SimpleSigner.load_pkcs12_data(
+        loaded = signers.SimpleSigner.load_pkcs12_data(
             decrypt(certificate.pkcs12_encrypted), other_certs=[], passphrase=password
         )
     except ValueError as error:
@@ -370,6 +413,13 @@ def _signer(certificate: SigningCertificate):
         raise ValidationError(
             _("The signing certificate %(name)s could not be opened.") % {"name": certificate}
         ) from error
+    # load_pkcs12_data makes a SimpleSigner whatever class it is called on.
+    return KeptKeySigner(
+        signing_cert=loaded.signing_cert,
+        signing_key=loaded.signing_key,
+        cert_registry=loaded.cert_registry,
+        signature_mechanism=loaded.signature_mechanism,
+    )
 
 
 def sign_pdf(

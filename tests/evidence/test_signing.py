@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import AuditEntry
+from evidence import signing
 from evidence.models import SigningCertificate
 from evidence.pdf import render_pdf
 from evidence.signing import (
@@ -114,6 +115,24 @@ def test_a_self_signed_certificate_signs_a_trusted_pades_signature(org, small_pd
     assert report.intact and report.valid and report.trusted and report.coverage_entire_file
     assert report.signer == org.legal_name
     assert not report.timestamp
+
+
+def test_a_certificate_is_opened_once_per_process_and_every_signature_holds(
+    org, small_pdf, monkeypatch
+):
+    record = certificate_generate_self_signed(organisation=org)
+    opened = []
+    real = signing._open_signer
+    monkeypatch.setattr(signing, "_open_signer", lambda c: opened.append(c.pk) or real(c))
+
+    signed = [sign_pdf(pdf=small_pdf, certificate=record, reason="Test") for _ in range(3)]
+    replacement = certificate_generate_self_signed(organisation=org)
+    signed.append(sign_pdf(pdf=small_pdf, certificate=replacement, reason="Test"))
+
+    assert opened == [record.pk, replacement.pk]
+    for document in signed:
+        report = validate_pdf(pdf=document, trust_roots=certificate_trust_roots(org))
+        assert report.intact and report.valid and report.trusted
 
 
 def test_an_unsigned_pdf_is_reported_unsigned(small_pdf):
