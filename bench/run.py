@@ -40,7 +40,7 @@ from consents.models import (
 )
 
 from .explain import explain_rows
-from .report import peak_rss_mb, summary_ms, table
+from .report import peak_rss_mb, percentile, summary_ms, table
 from .seed import dpo_email
 
 WARMUP = 3
@@ -133,6 +133,9 @@ def run(
                 "< 5 s at 1M, >= 0.5x",
             ]
         )
+    certificate_rows, certificate_ratio = _certificates(fixture, runs=max(5, runs // 5), log=log)
+    rows += certificate_rows
+    ratios.append(certificate_ratio)
     rows += _pages(fixture, runs=runs, log=log)
     plans = _plans(fixture)
 
@@ -402,6 +405,56 @@ def _client(fixture: Fixture) -> Client:
 def _test_host():
     # DEBUG off while measuring: no query log kept per request, as in production.
     return override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False)
+
+
+def _certificates(fixture: Fixture, *, runs: int, log) -> tuple[list, list]:
+    """One person's signed certificate (certificate_pdf, with one chain verification shared as
+    a pack shares it) beside a bare WeasyPrint render of the same HTML: no PDF/A, attachment,
+    fonts of our own or signature."""
+    import weasyprint
+
+    from consents.services import ledger_verify_chain
+    from evidence import certificates, signing
+
+    log(f"run: {runs} certificates and as many bare renders of their HTML")
+    verification = ledger_verify_chain(organisation=fixture.organisation)
+    people = DataSubject.objects.in_bulk(fixture.sample_subject_ids(runs + 1))
+    subjects = list(people.values())
+    pages = []
+    real = signing.render_signed_pdf
+
+    def keep_html(**kwargs):
+        pages.append(kwargs["html"])
+        return real(**kwargs)
+
+    signing.render_signed_pdf = keep_html
+    try:
+        certificates.certificate_pdf(subject=subjects[0], verification=verification)  # warm up
+        made = []
+        for subject in subjects[1 : runs + 1]:
+            started = time.perf_counter()
+            certificates.certificate_pdf(subject=subject, verification=verification)
+            made.append(time.perf_counter() - started)
+    finally:
+        signing.render_signed_pdf = real
+    bare = []
+    for html in pages[1:]:
+        started = time.perf_counter()
+        weasyprint.HTML(string=html).write_pdf()
+        bare.append(time.perf_counter() - started)
+    made_p50, bare_p50 = percentile(made, 0.5), percentile(bare, 0.5)
+    rows = [
+        ["certificate_pdf, one person (signed)", str(len(made)), *summary_ms(made), ""],
+        ["bare WeasyPrint render, same HTML", str(len(bare)), *summary_ms(bare), "(reference)"],
+    ]
+    ratio = [
+        "certificate, one person",
+        f"{made_p50:.2f} s",
+        f"bare WeasyPrint render: {bare_p50:.2f} s",
+        f"{made_p50 / bare_p50:.2f}x",
+        "<= 1.5x bare render",
+    ]
+    return rows, ratio
 
 
 def _pages(fixture: Fixture, *, runs: int, log) -> list[list[str]]:
