@@ -34,7 +34,7 @@ from .report import current_rss_mb, table
 
 # Phases in the order build_pack runs them; each starts at the mark of the same name.
 PHASES = {
-    "start": "count + ledger_verify_chain",
+    "start": "count + ledger_verify_checked",
     "records": "records.csv (+ records.json to a temp file)",
     "records.json": "records.json copied in",
     "subjects": "subjects.csv",
@@ -65,7 +65,7 @@ class Probe:
     """Marks the phases of one build_pack call and times the heavy calls inside each phase.
 
     It wraps what build_pack looks up at call time (HashingZip.open and close, the functions it
-    imports inside its body, ledger_verify_chain in the modules that call it) and watches the
+    imports inside its body, ledger_verify_checked in the modules that call it) and watches the
     queries for the one on ProofFile, so build_pack itself runs unchanged."""
 
     def __init__(self):
@@ -133,7 +133,7 @@ class Probe:
         packs._HashingWriter.close = close_member
         certificates.certificate_pdf = certificate_pdf
         for module in (packs, certificates):
-            module.ledger_verify_chain = self.timed("verify", module.ledger_verify_chain)
+            module.ledger_verify_checked = self.timed("verify", module.ledger_verify_checked)
         evidence_pdf.render_pdf = self.timed("render", evidence_pdf.render_pdf)
         signing.sign_pdf = self.timed("sign", signing.sign_pdf)
         return connection.execute_wrapper(watch_queries)
@@ -343,7 +343,7 @@ def _calls_table(built: dict) -> str:
                 [
                     PHASES.get(phase, phase),
                     {
-                        "verify": "ledger_verify_chain",
+                        "verify": "ledger_verify_checked",
                         "render": "render_pdf (WeasyPrint)",
                         "sign": "sign_pdf (pyHanko)",
                     }[what],
