@@ -330,6 +330,8 @@ class EventList(OrganisationView, generics.ListCreateAPIView):
             act=act,
             proof=ProofInput(quote=data["quote"], note=data["note"], files=data["files"]),
         )
+        if result.replayed:
+            _ensure_same_act(result, data)
         answer = {
             "subject": result.subject.pk,
             "subject_created": result.subject_created,
@@ -350,6 +352,33 @@ class EventList(OrganisationView, generics.ListCreateAPIView):
             )
         digest = hashlib.sha256(f"{self.key.pk}:{given}".encode()).hexdigest()
         return f"api:{digest[:60]}"
+
+
+def _ensure_same_act(result, data) -> None:
+    """An Idempotency-Key names one request: sent again with another number, other purposes or
+    another answer, it is a mistake in the caller, not a retry. Say so (nothing was recorded)
+    instead of answering with the first act as if it were this one."""
+    recorded = {
+        "phone": result.subject.phone.as_e164 if result.subject.phone else None,
+        "purposes": {event.purpose_id for event in result.events},
+        "actions": {event.action for event in result.events},
+    }
+    sent = {
+        "phone": data["phone"].as_e164,
+        "purposes": {purpose.pk for purpose in data["purposes"]},
+        "actions": {data["action"]},
+    }
+    if recorded != sent:
+        raise serializers.ValidationError(
+            {
+                IDEMPOTENCY_HEADER: [
+                    _(
+                        "This Idempotency-Key was already used for another act (another number,"
+                        " purposes or answer): nothing was recorded. Use a new key for a new act."
+                    )
+                ]
+            }
+        )
 
 
 class EventDetail(OrganisationView, generics.RetrieveAPIView):

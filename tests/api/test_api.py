@@ -191,6 +191,20 @@ def test_recording_twice_with_one_idempotency_key_makes_one_event(api, offers, n
     assert ConsentEvent.objects.count() == 2
 
 
+def test_an_idempotency_key_sent_again_for_another_act_is_refused(api, offers, notice):
+    PurposeFactory(organisation=offers.organisation, code="news")
+    assert record(api, idempotency="order-79").status_code == 201
+    for other in (
+        {"phone": "699 00 00 00"},
+        {"purposes": ["offers", "news"]},
+        {"action": "refused"},
+    ):
+        response = record(api, idempotency="order-79", **other)
+        assert response.status_code == 400 and "Idempotency-Key" in response.json(), other
+    assert ConsentEvent.objects.count() == 1
+    assert record(api, idempotency="order-79").status_code == 200  # the same act: a replay
+
+
 def test_idempotency_keys_of_two_api_keys_never_meet(org, dpo, offers, notice):
     one, two = (api_client(make_key(org, dpo, name=n)[1]) for n in ("A", "B"))
     record(one, idempotency="1")
