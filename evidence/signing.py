@@ -8,15 +8,18 @@ certificate unreadable (the organisation then uploads or generates a new one).
 
 Signatures: PAdES baseline B-B, or B-T (an RFC 3161 timestamp on the signature) when
 settings.TSA_URL is set or a timestamper is passed. ``sign_pdf`` and ``validate_pdf`` use pyHanko's
-synchronous API, which calls ``asyncio.run()``: call them from sync code (Celery tasks, management
-commands, sync views), never from a thread that runs an event loop (async views), where they fail.
+synchronous API, which calls ``asyncio.run()``; called from a thread that already runs an event
+loop (an async view, a script driving Playwright's sync API), they do that work in a helper
+thread instead (``_off_the_loop``), where ``asyncio.run()`` is allowed.
 """
 
+import asyncio
 import base64
 import datetime
 import hashlib
 import io
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asn1crypto import pkcs12 as asn1_pkcs12
@@ -459,8 +462,21 @@ def sign_pdf(
         location=location or None,
         name=certificate.subject_name,
     )
-    output = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    output = _off_the_loop(
+        lambda: signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    )
     return output.getvalue()
+
+
+def _off_the_loop(work):
+    """``work()`` here, or in a helper thread when this thread runs an event loop (pyHanko's sync
+    API calls asyncio.run(), which refuses to start a loop inside a running one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(work).result()
 
 
 def render_signed_pdf(
@@ -563,12 +579,14 @@ def validate_pdf(*, pdf: bytes, trust_roots: list | None = None) -> SignatureRep
     try:
         roots = _load_certificates(trust_roots)
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = validate_pdf_signature(
-            signature,
-            signer_validation_context=context,
-            key_usage_settings=KeyUsageConstraints(
-                key_usage=SIGNING_KEY_USAGES, match_all_key_usages=False
-            ),
+        status = _off_the_loop(
+            lambda: validate_pdf_signature(
+                signature,
+                signer_validation_context=context,
+                key_usage_settings=KeyUsageConstraints(
+                    key_usage=SIGNING_KEY_USAGES, match_all_key_usages=False
+                ),
+            )
         )
     except Exception as error:
         # A damaged signed range can break parsing before any digest is compared.

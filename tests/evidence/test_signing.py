@@ -1,5 +1,6 @@
 """Signing certificates (stored encrypted), PAdES signatures and their validation."""
 
+import asyncio
 import datetime
 
 import pytest
@@ -133,6 +134,20 @@ def test_a_certificate_is_opened_once_per_process_and_every_signature_holds(
     for document in signed:
         report = validate_pdf(pdf=document, trust_roots=certificate_trust_roots(org))
         assert report.intact and report.valid and report.trusted
+
+
+def test_signing_and_validating_work_where_an_event_loop_is_running(org, small_pdf):
+    # As after Playwright's sync API in this process, or in an async view: pyHanko's sync API
+    # calls asyncio.run(), which a running loop refuses.
+    record = certificate_generate_self_signed(organisation=org)
+    roots = certificate_trust_roots(org)
+
+    async def inside_a_loop():
+        signed = sign_pdf(pdf=small_pdf, certificate=record, reason="Test")
+        return signed, validate_pdf(pdf=signed, trust_roots=roots)
+
+    signed, report = asyncio.run(inside_a_loop())
+    assert signed.startswith(small_pdf) and report.valid and report.trusted
 
 
 def test_an_unsigned_pdf_is_reported_unsigned(small_pdf):
