@@ -394,6 +394,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # An evidence pack includes a signed certificate per subject up to this many subjects; above it,
 # certificates are produced on request per subject (rendering one takes about half a second).
 PACK_CERTIFICATE_LIMIT = env.int("PACK_CERTIFICATE_LIMIT", default=100)
+# Processes that render a pack's certificates (0: one per core, at most 4; 1: the worker alone).
+# Helpers are forked only on PostgreSQL, outside a transaction, from a single-threaded worker.
+PACK_CERTIFICATE_PROCESSES = env.int("PACK_CERTIFICATE_PROCESSES", default=0)
 # "Verify evidence" reads uploads from outside, which may be crafted: the upload is capped, each
 # ZIP member is read only up to a cap whatever its header says, and all members together up to a
 # budget (a 1 MB ZIP inflating to 1 GiB once held a worker for 150 s). A pack of 100,000 events
