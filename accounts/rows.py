@@ -43,6 +43,16 @@ def run(sql: str, params) -> list[tuple]:
     return rows
 
 
+def in_list(values: list) -> tuple[str, list]:
+    """``(sql, params)`` for "column <sql>" meaning "column is one of ``values``": ``IN (%s, ...)``;
+    on PostgreSQL ``= %s`` for one value, else ``= ANY(%s)``, one prepared statement for any
+    count (for one value a plan PostgreSQL keeps: with an array it plans every call afresh)."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return f"IN ({', '.join(['%s'] * len(values))})", values
+    return ("= %s", values) if len(values) == 1 else ("= ANY(%s)", [values])
+
+
 @dataclass
 class Part:
     """One model's columns in the query, under a table alias; ``fields`` None means all."""

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -89,24 +90,18 @@ def api_key_revoke(*, key: ApiKey, user: User, request=None) -> ApiKey:
     return key
 
 
-_KEY_QUERY = None
-
-
+@cache
 def _key_query() -> tuple[Rows, str]:
-    global _KEY_QUERY
-    if _KEY_QUERY is None:
-        rows = Rows(Part(ApiKey, "k"), Part(Organisation, "o"), Part(User, "u"))
-        # Only column and table names from the models' _meta are put in; values go as params.
-        sql = (
-            f"SELECT {rows.select} FROM {ApiKey._meta.db_table} k"  # noqa: S608
-            f" JOIN {Organisation._meta.db_table} o ON o.id = k.organisation_id"
-            f" JOIN {User._meta.db_table} u ON u.id = k.created_by_id"
-            " WHERE k.key_sha256 = %s AND k.revoked_at IS NULL AND u.is_active"
-            f" AND EXISTS (SELECT 1 FROM {Membership._meta.db_table} m WHERE m.user_id = u.id"
-            " AND m.organisation_id = k.organisation_id AND m.role = %s)"
-        )
-        _KEY_QUERY = rows, sql
-    return _KEY_QUERY
+    rows = Rows(Part(ApiKey, "k"), Part(Organisation, "o"), Part(User, "u"))
+    # Only column and table names from the models' _meta are put in; values go as params.
+    return rows, (
+        f"SELECT {rows.select} FROM {ApiKey._meta.db_table} k"  # noqa: S608
+        f" JOIN {Organisation._meta.db_table} o ON o.id = k.organisation_id"
+        f" JOIN {User._meta.db_table} u ON u.id = k.created_by_id"
+        " WHERE k.key_sha256 = %s AND k.revoked_at IS NULL AND u.is_active"
+        f" AND EXISTS (SELECT 1 FROM {Membership._meta.db_table} m WHERE m.user_id = u.id"
+        " AND m.organisation_id = k.organisation_id AND m.role = %s)"
+    )
 
 
 def api_key_find(plaintext: str) -> ApiKey | None:

@@ -25,16 +25,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-
-from django.db import connection
+from urllib.parse import urlencode
 
 from api.scopes import Scope
 from api.services import api_key_create, api_key_revoke
-from consents.models import DataSubject
 
 from .load import hammer
 from .report import percentile, summary_ms, table
-from .run import Fixture, _header
+from .run import Fixture, header
 
 HOST = "127.0.0.1"
 BATCH = 1000
@@ -54,7 +52,7 @@ def api(
 ) -> int:
     fixture = Fixture(slug)
     rng = random.Random(2026)
-    phones = _register_phones(fixture, max(requests, batches * BATCH, 5000))
+    phones = fixture.sample_phones(max(requests, batches * BATCH, 5000))
     codes = [purpose.code for purpose in fixture.purposes]
     key, plaintext = api_key_create(
         organisation=fixture.organisation,
@@ -148,7 +146,7 @@ def api(
             "clearly ahead",
         ],
     ]
-    print(_header(fixture) + f"; gunicorn {workers} sync workers, concurrency {concurrency}")
+    print(header(fixture) + f"; gunicorn {workers} sync workers, concurrency {concurrency}")
     print()
     print(
         table(
@@ -167,17 +165,6 @@ def api(
 JSON = {"Content-Type": "application/json"}
 
 
-def _register_phones(fixture: Fixture, count: int) -> list[str]:
-    """Numbers of people in normal use, drawn at random (E.164)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT phone FROM consents_datasubject WHERE organisation_id = %s AND status = %s"
-            " ORDER BY random() LIMIT %s",
-            [fixture.organisation.pk, DataSubject.Status.ACTIVE.value, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _typed(e164: str, n: int) -> str:
     """A Spanish number as people type it: national with spaces, with 0034, or international."""
     national = e164.removeprefix("+34")
@@ -186,8 +173,6 @@ def _typed(e164: str, n: int) -> str:
 
 
 def _check_path(phone: str, code: str) -> str:
-    from urllib.parse import urlencode
-
     return "/api/v1/consent-check/?" + urlencode({"phone": phone, "purpose": code})
 
 

@@ -60,10 +60,17 @@ class Fixture:
         self.rng = random.Random(20260)
 
     def sample_subject_ids(self, count: int) -> list[int]:
+        return self._sample("id", count)
+
+    def sample_phones(self, count: int) -> list[str]:
+        """Numbers (E.164) of people in normal use, drawn at random."""
+        return self._sample("phone", count)
+
+    def _sample(self, column: str, count: int) -> list:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT id FROM consents_datasubject WHERE organisation_id = %s AND status = %s"
-                " ORDER BY random() LIMIT %s",
+                f"SELECT {column} FROM consents_datasubject"  # noqa: S608 (our column names)
+                " WHERE organisation_id = %s AND status = %s ORDER BY random() LIMIT %s",
                 [self.organisation.pk, DataSubject.Status.ACTIVE.value, count],
             )
             return [row[0] for row in cursor.fetchall()]
@@ -139,7 +146,7 @@ def run(
     rows += _pages(fixture, runs=runs, log=log)
     plans = _plans(fixture)
 
-    print(_header(fixture))
+    print(header(fixture))
     print()
     print(table(["measure", "runs", "p50 ms", "p95 ms", "max ms", "result"], rows, left=(0, 5)))
     print()
@@ -152,7 +159,7 @@ def run(
     return 0 if verification is None or verification["ok"] else 1
 
 
-def _header(fixture: Fixture) -> str:
+def header(fixture: Fixture) -> str:
     """What was measured, and on what: figures from a busy machine mean little without its load."""
     org = fixture.organisation
     with connection.cursor() as cursor:

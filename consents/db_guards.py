@@ -152,45 +152,37 @@ def truncate_guard_remove(
             cursor.execute("DROP FUNCTION IF EXISTS constancia_refuse_truncate()")
 
 
-def _statements(vendor: str, install: bool, checkpoints: bool) -> list[str]:
-    if vendor == "sqlite":
-        ledger, kept = (
-            (SQLITE_INSTALL, CHECKPOINT_SQLITE_INSTALL)
-            if install
-            else (SQLITE_REMOVE, CHECKPOINT_SQLITE_REMOVE)
-        )
-    elif vendor == "postgresql":
-        ledger, kept = (
-            (POSTGRES_INSTALL, CHECKPOINT_POSTGRES_INSTALL)
-            if install
-            else (POSTGRES_REMOVE, CHECKPOINT_POSTGRES_REMOVE)
-        )
-    else:
-        raise NotImplementedError(f"No ledger guards for database vendor {vendor!r}")
-    return ledger + (kept if checkpoints else [])
+ROW_GUARDS = {
+    "sqlite": (SQLITE_INSTALL, SQLITE_REMOVE),
+    "postgresql": (POSTGRES_INSTALL, POSTGRES_REMOVE),
+}
+CHECKPOINT_GUARDS = {
+    "sqlite": (CHECKPOINT_SQLITE_INSTALL, CHECKPOINT_SQLITE_REMOVE),
+    "postgresql": (CHECKPOINT_POSTGRES_INSTALL, CHECKPOINT_POSTGRES_REMOVE),
+}
+
+
+def _apply(connection, guards: dict, *, install: bool) -> None:
+    if connection.vendor not in guards:
+        raise NotImplementedError(f"No ledger guards for database vendor {connection.vendor!r}")
+    with connection.cursor() as cursor:
+        for statement in guards[connection.vendor][0 if install else 1]:
+            cursor.execute(statement)
 
 
 def install(connection, *, checkpoints: bool = True) -> None:
     """The row guards; ``checkpoints=False`` for migration 0002, before that table existed."""
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, True, checkpoints):
-            cursor.execute(statement)
+    _apply(connection, ROW_GUARDS, install=True)
+    if checkpoints:
+        _apply(connection, CHECKPOINT_GUARDS, install=True)
 
 
 def remove(connection, *, checkpoints: bool = True) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, False, checkpoints):
-            cursor.execute(statement)
+    _apply(connection, ROW_GUARDS, install=False)
+    if checkpoints:
+        _apply(connection, CHECKPOINT_GUARDS, install=False)
 
 
 def checkpoint_guards(connection, *, install: bool) -> None:
     """Only the checkpoints' row guards (migration 0012)."""
-    statements = {
-        ("sqlite", True): CHECKPOINT_SQLITE_INSTALL,
-        ("sqlite", False): CHECKPOINT_SQLITE_REMOVE,
-        ("postgresql", True): CHECKPOINT_POSTGRES_INSTALL,
-        ("postgresql", False): CHECKPOINT_POSTGRES_REMOVE,
-    }[(connection.vendor, install)]
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+    _apply(connection, CHECKPOINT_GUARDS, install=install)

@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.rows import Part, Rows, run
+from accounts.rows import Part, Rows, in_list, run
 
 from . import chain, rules
 from .models import (
@@ -54,28 +54,13 @@ def suppressed_among(organisation, e164s) -> set[str]:
     if not by_hmac:
         return set()
     # Hand-written, as the consent check makes it at every call for a marketing purpose.
+    among, params = in_list(by_hmac)
     found = run(
         f"SELECT phone_hmac FROM {SuppressedNumber._meta.db_table}"  # noqa: S608 (names only)
-        f" WHERE organisation_id = %s AND phone_hmac {_among(by_hmac)}",
-        [organisation.pk, *_listed(list(by_hmac))],
+        f" WHERE organisation_id = %s AND phone_hmac {among}",
+        [organisation.pk, *params],
     )
     return {by_hmac[h] for (h,) in found}
-
-
-def _among(values) -> str:
-    """``IN (%s, ...)``; on PostgreSQL ``= %s`` for one value, else ``= ANY(%s)``: one prepared
-    statement for any count, and for one number a plan PostgreSQL keeps (with an array it plans
-    every call afresh)."""
-    if connection.vendor == "postgresql":
-        return "= %s" if len(values) == 1 else "= ANY(%s)"
-    return f"IN ({', '.join(['%s'] * len(values))})"
-
-
-def _listed(values: list) -> list:
-    """The parameters for ``_among``."""
-    if connection.vendor == "postgresql" and len(values) != 1:
-        return [list(values)]
-    return list(values)
 
 
 @dataclass(frozen=True)
@@ -94,54 +79,6 @@ class ConsentCheck:
     event: ConsentEvent | None = None
 
 
-_PURPOSE_QUERY = None
-
-
-def purpose_by_code(organisation, code: str) -> Purpose | None:
-    """The organisation's purpose with this code (the API names purposes by code at every
-    consent check: hand-written, accounts.rows)."""
-    global _PURPOSE_QUERY
-    if _PURPOSE_QUERY is None:
-        rows = Rows(Part(Purpose, "p"))
-        _PURPOSE_QUERY = (
-            rows,
-            (
-                f"SELECT {rows.select} FROM {Purpose._meta.db_table} p"  # noqa: S608 (names only)
-                " WHERE p.organisation_id = %s AND p.code = %s"
-            ),
-        )
-    rows, sql = _PURPOSE_QUERY
-    found = rows.fetch(sql, [organisation.pk, code])
-    return found[0][0] if found else None
-
-
-_CHECK_QUERY = None
-
-
-def _check_query() -> tuple[Rows, str]:
-    """People by number, with their latest event for one purpose and its notice: one query,
-    hand-written (accounts.rows) because the API's consent check makes it at every call."""
-    global _CHECK_QUERY
-    if _CHECK_QUERY is None:
-        rows = Rows(
-            Part(DataSubject, "s", ("organisation", "phone", "status")),
-            Part(ConsentEvent, "e", EVENT_CHECK_FIELDS),
-            Part(NoticeVersion, "n", ("organisation", "language", "version", "sha256")),
-        )
-        _CHECK_QUERY = (
-            rows,
-            (
-                f"SELECT {rows.select} FROM {DataSubject._meta.db_table} s"  # noqa: S608 (names only)
-                f" LEFT JOIN {ConsentState._meta.db_table} st"
-                " ON st.subject_id = s.id AND st.purpose_id = %s"
-                f" LEFT JOIN {ConsentEvent._meta.db_table} e ON e.id = st.event_id"
-                f" LEFT JOIN {NoticeVersion._meta.db_table} n ON n.id = e.notice_version_id"
-                " WHERE s.organisation_id = %s AND s.phone {numbers}"
-            ),
-        )
-    return _CHECK_QUERY
-
-
 # What a consent check tells of the event it rests on (api.serializers.EventRefSerializer);
 # other fields load on first use.
 EVENT_CHECK_FIELDS = (
@@ -155,6 +92,42 @@ EVENT_CHECK_FIELDS = (
 )
 
 
+@cache
+def _purpose_query() -> tuple[Rows, str]:
+    rows = Rows(Part(Purpose, "p"))
+    return rows, (
+        f"SELECT {rows.select} FROM {Purpose._meta.db_table} p"  # noqa: S608 (names only)
+        " WHERE p.organisation_id = %s AND p.code = %s"
+    )
+
+
+def purpose_by_code(organisation, code: str) -> Purpose | None:
+    """The organisation's purpose with this code (the API names purposes by code at every
+    consent check: hand-written, accounts.rows)."""
+    rows, sql = _purpose_query()
+    found = rows.fetch(sql, [organisation.pk, code])
+    return found[0][0] if found else None
+
+
+@cache
+def _check_query() -> tuple[Rows, str]:
+    """People by number, with their latest event for one purpose and its notice: one query,
+    hand-written (accounts.rows) because the API's consent check makes it at every call."""
+    rows = Rows(
+        Part(DataSubject, "s", ("organisation", "phone", "status")),
+        Part(ConsentEvent, "e", EVENT_CHECK_FIELDS),
+        Part(NoticeVersion, "n", ("organisation", "language", "version", "sha256")),
+    )
+    return rows, (
+        f"SELECT {rows.select} FROM {DataSubject._meta.db_table} s"  # noqa: S608 (names only)
+        f" LEFT JOIN {ConsentState._meta.db_table} st"
+        " ON st.subject_id = s.id AND st.purpose_id = %s"
+        f" LEFT JOIN {ConsentEvent._meta.db_table} e ON e.id = st.event_id"
+        f" LEFT JOIN {NoticeVersion._meta.db_table} n ON n.id = e.notice_version_id"
+        " WHERE s.organisation_id = %s AND s.phone {numbers}"
+    )
+
+
 def consent_checks(organisation, e164s: list[str], purpose: Purpose) -> list[ConsentCheck]:
     """The consent check for many numbers (E.164, already parsed) and one purpose, in two
     queries whatever their count (one for a purpose the suppression list does not bar): the
@@ -166,9 +139,8 @@ def consent_checks(organisation, e164s: list[str], purpose: Purpose) -> list[Con
     subjects, events = {}, {}
     if wanted:
         rows, sql = _check_query()
-        found = rows.fetch(
-            sql.format(numbers=_among(wanted)), [purpose.pk, organisation.pk, *_listed(wanted)]
-        )
+        among, params = in_list(wanted)
+        found = rows.fetch(sql.format(numbers=among), [purpose.pk, organisation.pk, *params])
         for subject, event, notice in found:
             if event is not None:
                 event.notice_version = notice

@@ -484,10 +484,15 @@ def _write_certificates(pack: _Pack, timestamper) -> None:
 
     pack.certified = sorted(pack.subjects)[: settings.PACK_CERTIFICATE_LIMIT]
 
+    # Read 2,000 at a time before rendering, with the organisation already known; forked
+    # helpers inherit them.
+    people = {subject.pk: subject for subject in _subjects_by_id(pack.certified)}
+    for subject in people.values():
+        subject.organisation = pack.organisation
+
     def render(subject_id: int) -> bytes:
-        subject = DataSubject.objects.select_related("organisation").get(pk=subject_id)
         return certificate_pdf(
-            subject=subject, timestamper=timestamper, verification=pack.verification
+            subject=people[subject_id], timestamper=timestamper, verification=pack.verification
         )
 
     # Rendered on several cores where that is safe (evidence.parallel), written in id order.

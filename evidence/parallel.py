@@ -30,7 +30,7 @@ from django.db import connection, connections
 def processes() -> int:
     """How many processes render a pack's certificates (PACK_CERTIFICATE_PROCESSES, or one per
     core, at most 4)."""
-    configured = getattr(settings, "PACK_CERTIFICATE_PROCESSES", 0)
+    configured = settings.PACK_CERTIFICATE_PROCESSES
     return configured if configured > 0 else min(os.cpu_count() or 1, 4)
 
 
