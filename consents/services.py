@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record, version_publish
 
-from . import chain, checkpoints, rules, selectors, signals
+from . import appends, chain, checkpoints, rules, selectors, signals
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput
 from .models import (
     GENESIS_HASH,
@@ -207,11 +207,7 @@ def ledger_head_lock(organisation: Organisation) -> LedgerHead:
     Two writers would otherwise both link to the same prev_hash and fork the chain (or take the
     same sequence). On SQLite the IMMEDIATE transaction serialises writers.
     """
-    head = LedgerHead.objects.select_for_update().filter(organisation=organisation).first()
-    if head is None:
-        LedgerHead.objects.get_or_create(organisation=organisation)
-        head = LedgerHead.objects.select_for_update().get(organisation=organisation)
-    return head
+    return appends.head_lock(organisation.pk)
 
 
 # A published notice is frozen (invariant 4), purposes included: which purposes it covers is
@@ -312,7 +308,8 @@ def consent_record_many(
     Appends are bound by round trips while the head is locked, so everything that does not
     depend on the head (the rules, the identifiers' HMAC, the act's columns) is done before the
     lock; under it: the head, the idempotency keys (if any), the states (only for a withdrawal),
-    one INSERT of the events, one upsert of their states and the head's UPDATE.
+    and the write (consents.appends: on PostgreSQL the events, their states and the head's move
+    are one prepared statement).
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
@@ -326,16 +323,13 @@ def consent_record_many(
     keys = [a.idempotency_key for a in acts if a.idempotency_key]
     existing: dict[str, list[ConsentEvent]] = {}
     if keys:
-        for event in ConsentEvent.objects.filter(
-            organisation=organisation, idempotency_key__in=keys
-        ).order_by("sequence"):
+        for event in appends.events_with_keys(organisation.pk, keys):
             existing.setdefault(event.idempotency_key, []).append(event)
 
     fresh = [a for a in acts if a.idempotency_key not in existing]
     current = _actions_before_withdrawals(fresh)
     results: list[list[ConsentEvent]] = []
     new_events: list[ConsentEvent] = []
-    latest: dict[tuple[int, int], ConsentEvent] = {}
     for act in acts:
         if act.idempotency_key in existing:
             results.append(existing[act.idempotency_key])
@@ -361,7 +355,6 @@ def consent_record_many(
             event.hash = chain.text_hash(event.prev_hash, event.canonical_text)
             head.sequence, head.hash = event.sequence, event.hash
             current[key] = event.action
-            latest[key] = event
             recorded.append(event)
         if act.idempotency_key:
             existing[act.idempotency_key] = recorded  # the same key twice in one batch
@@ -370,9 +363,7 @@ def consent_record_many(
     if not new_events:
         return results
 
-    ConsentEvent.objects.bulk_create(new_events, batch_size=1000)
-    _states_follow(organisation, latest.values())
-    head.save(update_fields=["sequence", "hash"])
+    appends.write(head, new_events)
     transaction.on_commit(
         lambda: signals.events_recorded.send(
             sender=ConsentEvent, organisation=organisation, events=new_events
@@ -392,36 +383,7 @@ def _actions_before_withdrawals(acts: list[ConsentAct]) -> dict[tuple[int, int],
         for d in a.decisions
         if d.action == Action.WITHDRAWN
     }
-    if not pairs:
-        return {}
-    return {
-        (subject_id, purpose_id): action
-        for subject_id, purpose_id, action in ConsentState.objects.filter(
-            subject_id__in={s for s, _p in pairs}, purpose_id__in={p for _s, p in pairs}
-        ).values_list("subject_id", "purpose_id", "action")
-    }
-
-
-def _states_follow(organisation: Organisation, latest) -> None:
-    """ConsentState (invariant 5): each (subject, purpose) points at its latest event, in one
-    INSERT ... ON CONFLICT (subject, purpose) DO UPDATE per thousand pairs."""
-    ConsentState.objects.bulk_create(
-        [
-            ConsentState(
-                organisation=organisation,
-                subject_id=event.subject_id,
-                purpose_id=event.purpose_id,
-                event=event,
-                action=event.action,
-                captured_at=event.captured_at,
-            )
-            for event in latest
-        ],
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["subject", "purpose"],
-        update_fields=["event", "action", "captured_at"],
-    )
+    return appends.current_actions(pairs) if pairs else {}
 
 
 def consent_record(*, organisation: Organisation, act: ConsentAct) -> list[ConsentEvent]:

@@ -1,0 +1,159 @@
+"""The ledger's statements under the chain-head lock, in as few round trips as the chain allows.
+
+Only consents.services calls these (it is still the one module that appends to the ledger): they
+hold no rule, only the reads and writes consent_record_many makes while the organisation's head
+is locked. Every append waits for the one before it to commit, so what happens under the lock
+is the ledger's speed limit (issue 10, bench/README.md): the ORM compiled each of these
+statements afresh at every append (about as long as running them), and the writes took three
+round trips where one will do.
+
+On PostgreSQL the statements are hand-written, server-bound and prepared once per connection
+(accounts.rows.run), and the event rows, their ConsentState upserts and the head's move are one
+statement. Elsewhere (SQLite, the embedded default) the writes are the ORM's, one after the other
+in the same transaction.
+"""
+
+from functools import cache
+
+from django.db import connection
+
+from accounts.rows import Part, Rows, in_list, run
+
+from .models import GENESIS_HASH, ConsentEvent, ConsentState, LedgerHead
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _head_query(vendor: str) -> str:
+    # FOR UPDATE: two writers would otherwise both link to the same prev_hash and fork the chain
+    # (or take the same sequence). SQLite has no row locks: its IMMEDIATE transaction serialises
+    # writers instead (config.settings).
+    lock = " FOR UPDATE" if vendor == "postgresql" else ""
+    return f"SELECT sequence, hash FROM consents_ledgerhead WHERE organisation_id = %s{lock}"  # noqa: S608
+
+
+def head_lock(organisation_id: int) -> LedgerHead:
+    """The organisation's chain head, locked until the end of the current transaction."""
+    rows = run(_head_query(connection.vendor), [organisation_id])
+    if not rows:
+        LedgerHead.objects.get_or_create(
+            organisation_id=organisation_id, defaults={"hash": GENESIS_HASH}
+        )
+        rows = run(_head_query(connection.vendor), [organisation_id])
+    ((sequence, hash_),) = rows
+    names = ["organisation_id", "sequence", "hash"]
+    return LedgerHead.from_db(connection.alias, names, [organisation_id, sequence, hash_])
+
+
+@cache
+def _events() -> Rows:
+    return Rows(Part(ConsentEvent, "e"))
+
+
+def events_with_keys(organisation_id: int, keys: list[str]) -> list[ConsentEvent]:
+    """The events already recorded under any of ``keys`` (idempotency keys), by sequence."""
+    rows = _events()
+    clause, params = in_list(keys)
+    sql = (
+        f"SELECT {rows.select} FROM consents_consentevent e"  # noqa: S608 (columns from _meta)
+        f" WHERE e.organisation_id = %s AND e.idempotency_key <> '' AND e.idempotency_key {clause}"
+        " ORDER BY e.sequence"
+    )
+    return [event for (event,) in rows.fetch(sql, [organisation_id, *params])]
+
+
+def current_actions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """The ConsentState action of each (subject, purpose) in ``pairs`` that has one."""
+    subjects, subjects_params = in_list(sorted({s for s, _p in pairs}))
+    purposes, purposes_params = in_list(sorted({p for _s, p in pairs}))
+    sql = (
+        "SELECT subject_id, purpose_id, action FROM consents_consentstate"  # noqa: S608
+        f" WHERE subject_id {subjects} AND purpose_id {purposes}"
+    )
+    return {
+        (subject_id, purpose_id): action
+        for subject_id, purpose_id, action in run(sql, [*subjects_params, *purposes_params])
+        if (subject_id, purpose_id) in pairs
+    }
+
+
+def _written_fields() -> list:
+    return [f for f in ConsentEvent._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _write_query(count: int) -> str:
+    """One statement: INSERT the events, upsert the latest per (subject, purpose) into
+    ConsentState (invariant 5), move the head; it returns the events' ids by sequence."""
+    fields = _written_fields()
+    columns = ", ".join(_quote(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = ", ".join([row] * count)
+    return (
+        f"WITH ev AS (INSERT INTO consents_consentevent ({columns}) VALUES {values}"  # noqa: S608
+        " RETURNING id, organisation_id, subject_id, purpose_id, action, captured_at, sequence),"
+        " st AS (INSERT INTO consents_consentstate"
+        " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
+        " SELECT DISTINCT ON (subject_id, purpose_id)"
+        " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
+        " ORDER BY subject_id, purpose_id, sequence DESC"
+        " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
+        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at),"
+        " hd AS (UPDATE consents_ledgerhead SET sequence = %s, hash = %s"
+        " WHERE organisation_id = %s)"
+        " SELECT id FROM ev ORDER BY sequence"
+    )
+
+
+# Up to this many events the statement is written for its exact count and prepared (a capture
+# has one per purpose, a handful); a larger batch (an import) goes in chunks of this size.
+WRITE_CHUNK = 64
+
+
+def write(head: LedgerHead, events: list[ConsentEvent]) -> None:
+    """Insert ``events`` (chained, in sequence order, ending at ``head``), upsert their states
+    and move the head to ``head``; sets each event's primary key."""
+    if connection.vendor != "postgresql":
+        _write_orm(head, events)
+        return
+    fields = _written_fields()
+    for start in range(0, len(events), WRITE_CHUNK):
+        chunk = events[start : start + WRITE_CHUNK]
+        last = chunk[-1]
+        params = [
+            field.get_db_prep_save(getattr(event, field.attname), connection)
+            for event in chunk
+            for field in fields
+        ]
+        params += [last.sequence, last.hash, head.organisation_id]
+        ids = run(_write_query(len(chunk)), params)
+        for event, (pk,) in zip(chunk, ids, strict=True):
+            event.pk = pk
+            event._state.adding = False
+            event._state.db = connection.alias
+
+
+def _write_orm(head: LedgerHead, events: list[ConsentEvent]) -> None:
+    ConsentEvent.objects.bulk_create(events, batch_size=1000)
+    latest = {(e.subject_id, e.purpose_id): e for e in events}  # the last one by sequence wins
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                organisation_id=event.organisation_id,
+                subject_id=event.subject_id,
+                purpose_id=event.purpose_id,
+                event=event,
+                action=event.action,
+                captured_at=event.captured_at,
+            )
+            for event in latest.values()
+        ],
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["subject", "purpose"],
+        update_fields=["event", "action", "captured_at"],
+    )
+    head.save(update_fields=["sequence", "hash"])
