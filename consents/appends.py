@@ -13,7 +13,9 @@ statement. Elsewhere (SQLite, the embedded default) the writes are the ORM's, on
 in the same transaction.
 """
 
+import re
 from functools import cache
+from weakref import WeakKeyDictionary
 
 from django.db import connection
 
@@ -27,12 +29,17 @@ def _quote(name: str) -> str:
 
 
 @cache
-def _head_query(vendor: str) -> str:
+def _head_query(vendor: str, lock: bool = True) -> str:
     # FOR UPDATE: two writers would otherwise both link to the same prev_hash and fork the chain
     # (or take the same sequence). SQLite has no row locks: its IMMEDIATE transaction serialises
     # writers instead (config.settings).
-    lock = " FOR UPDATE" if vendor == "postgresql" else ""
+    lock = " FOR UPDATE" if lock and vendor == "postgresql" else ""
     return f"SELECT sequence, hash FROM consents_ledgerhead WHERE organisation_id = %s{lock}"  # noqa: S608
+
+
+def _head(organisation_id: int, sequence: int, hash_: str) -> LedgerHead:
+    names = ["organisation_id", "sequence", "hash"]
+    return LedgerHead.from_db(connection.alias, names, [organisation_id, sequence, hash_])
 
 
 def head_lock(organisation_id: int) -> LedgerHead:
@@ -44,8 +51,29 @@ def head_lock(organisation_id: int) -> LedgerHead:
         )
         rows = run(_head_query(connection.vendor), [organisation_id])
     ((sequence, hash_),) = rows
-    names = ["organisation_id", "sequence", "hash"]
-    return LedgerHead.from_db(connection.alias, names, [organisation_id, sequence, hash_])
+    return _head(organisation_id, sequence, hash_)
+
+
+# The head each PostgreSQL connection last moved, per organisation. One writer appending again
+# and again (the usual case) knows the head without asking; whatever this says, write() links
+# to it only if it is still the head, so a stale entry (another writer since, or a transaction
+# rolled back) costs a retry under the lock, never a fork.
+_moved: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def head_seen(organisation_id: int) -> LedgerHead | None:
+    """The chain head as this connection last moved or saw it, not locked, for an optimistic
+    append; None where appends must lock first (SQLite, or an organisation without a head)."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    known = _moved.get(connection.connection, {}).get(organisation_id)
+    if known is None:
+        rows = run(_head_query(connection.vendor, lock=False), [organisation_id])
+        if not rows:
+            return None
+        (known,) = rows
+    return _head(organisation_id, *known)
 
 
 @cache
@@ -84,16 +112,31 @@ def _written_fields() -> list:
     return [f for f in ConsentEvent._meta.concrete_fields if not f.primary_key]
 
 
+def _cast(field) -> str:
+    # A VALUES list under a SELECT gives its parameters no column to take a type from; the
+    # column's type without its length (an explicit cast to varchar(n) would truncate, while the
+    # INSERT refuses a value too long, as the ORM's does).
+    return re.sub(r"\(.*\)", "", field.db_type(connection))
+
+
 @cache
 def _write_query(count: int) -> str:
-    """One statement: INSERT the events, upsert the latest per (subject, purpose) into
-    ConsentState (invariant 5), move the head; it returns the events' ids by sequence."""
+    """One statement: move the head if it is still the one the events link to, and only then
+    INSERT the events and upsert the latest per (subject, purpose) into ConsentState
+    (invariant 5); it returns the events' ids by sequence, none if the head had moved.
+
+    The UPDATE locks the head row until the transaction ends, as SELECT ... FOR UPDATE does; a
+    writer waiting on it reads the head again once the first commits (READ COMMITTED), finds it
+    moved and writes nothing."""
     fields = _written_fields()
     columns = ", ".join(_quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    row = "(" + ", ".join(f"%s::{_cast(f)}" for f in fields) + ")"
     values = ", ".join([row] * count)
     return (
-        f"WITH ev AS (INSERT INTO consents_consentevent ({columns}) VALUES {values}"  # noqa: S608
+        "WITH hd AS (UPDATE consents_ledgerhead SET sequence = %s, hash = %s"  # noqa: S608
+        " WHERE organisation_id = %s AND sequence = %s AND hash = %s RETURNING organisation_id),"
+        f" ev AS (INSERT INTO consents_consentevent ({columns})"  # columns from _meta
+        f" SELECT v.* FROM (VALUES {values}) AS v, hd"
         " RETURNING id, organisation_id, subject_id, purpose_id, action, captured_at, sequence),"
         " st AS (INSERT INTO consents_consentstate"
         " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
@@ -101,9 +144,7 @@ def _write_query(count: int) -> str:
         " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
         " ORDER BY subject_id, purpose_id, sequence DESC"
         " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
-        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at),"
-        " hd AS (UPDATE consents_ledgerhead SET sequence = %s, hash = %s"
-        " WHERE organisation_id = %s)"
+        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at)"
         " SELECT id FROM ev ORDER BY sequence"
     )
 
@@ -113,27 +154,42 @@ def _write_query(count: int) -> str:
 WRITE_CHUNK = 64
 
 
-def write(head: LedgerHead, events: list[ConsentEvent]) -> None:
+class HeadMoved(Exception):
+    """The head was not the one the events link to (see write)."""
+
+
+def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int, str]) -> None:
     """Insert ``events`` (chained, in sequence order, ending at ``head``), upsert their states
-    and move the head to ``head``; sets each event's primary key."""
+    and move the head to ``head``; sets each event's primary key.
+
+    ``linked_to`` is the (sequence, hash) of the head the first event links to. If that is no
+    longer the head, nothing is written and HeadMoved is raised: the caller decides again under
+    head_lock. On SQLite the caller holds the lock already (head_lock), and the ORM writes."""
     if connection.vendor != "postgresql":
         _write_orm(head, events)
         return
     fields = _written_fields()
+    before = linked_to
     for start in range(0, len(events), WRITE_CHUNK):
         chunk = events[start : start + WRITE_CHUNK]
         last = chunk[-1]
-        params = [
+        params = [last.sequence, last.hash, head.organisation_id, *before]
+        params += [
             field.get_db_prep_save(getattr(event, field.attname), connection)
             for event in chunk
             for field in fields
         ]
-        params += [last.sequence, last.hash, head.organisation_id]
         ids = run(_write_query(len(chunk)), params)
+        if not ids:
+            if start:  # the first chunk's UPDATE holds the head: nothing can move it
+                raise RuntimeError("the chain head moved while this transaction held it")
+            raise HeadMoved
         for event, (pk,) in zip(chunk, ids, strict=True):
             event.pk = pk
             event._state.adding = False
             event._state.db = connection.alias
+        before = (last.sequence, last.hash)
+    _moved.setdefault(connection.connection, {})[head.organisation_id] = before
 
 
 def _write_orm(head: LedgerHead, events: list[ConsentEvent]) -> None:

@@ -299,17 +299,20 @@ def consent_record_many(
     """Append every act of ``acts`` in order, atomically: all of them or none.
 
     The one place ledger rows are written (consent_record is this with one act). It checks each
-    act against the rule book, takes the organisation's chain head once, checks what depends on
-    the register (a withdrawal needs a consent: GDPR Art. 7(3)) under that lock, chains each event
-    to the one before it, writes the events and the derived ConsentState in bulk, and moves the
-    head. An act whose idempotency key was already recorded is not recorded again: its earlier
-    events are returned in its place. Returns the events of each act, in the order given.
+    act against the rule book, reads the organisation's chain head, checks what depends on the
+    register (a withdrawal needs a consent: GDPR Art. 7(3)), chains each event to the one before
+    it, writes the events and the derived ConsentState, and moves the head, which it locks. An
+    act whose idempotency key was already recorded is not recorded again: its earlier events are
+    returned in its place. Returns the events of each act, in the order given.
 
-    Appends are bound by round trips while the head is locked, so everything that does not
-    depend on the head (the rules, the identifiers' HMAC, the act's columns) is done before the
-    lock; under it: the head, the idempotency keys (if any), the states (only for a withdrawal),
-    and the write (consents.appends: on PostgreSQL the events, their states and the head's move
-    are one prepared statement).
+    Every append waits for the one before it to commit, so everything that does not depend on
+    the head (the rules, the identifiers' HMAC, the act's columns) is done first. On PostgreSQL
+    the append is then optimistic: it links to the head this connection last moved (or reads it,
+    unlocked), and the write (consents.appends: one statement) moves the head, locking it, only
+    if it is still that head; the keys and states read meanwhile were therefore current, just as
+    if they had been read under the lock. If another writer moved the head first, the acts are
+    decided again under the lock (head_lock), as they always are on SQLite. No fork, no gap:
+    the write links to the head it moves, and (organisation, sequence) is unique.
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
@@ -318,8 +321,43 @@ def consent_record_many(
         for act in acts
     }
 
-    head = ledger_head_lock(organisation)
-    # Checked under the head lock: two submissions of one form cannot both pass this test.
+    head = appends.head_seen(organisation.pk)
+    if head is not None:
+        # Optimistic: linked to the head as last seen, without waiting for the lock. The write
+        # moves the head only if it is still that one, so everything read meanwhile (the keys,
+        # the states) was current. Otherwise, or if the acts failed on what was read, they are
+        # decided again under the lock, on what is certainly current.
+        try:
+            results, new_events = _chain(organisation, acts, prepared, head)
+            if new_events:
+                appends.write(head, new_events, linked_to=_linked_to(new_events))
+        except (appends.HeadMoved, ValidationError):
+            head = None
+    if head is None:
+        head = ledger_head_lock(organisation)
+        results, new_events = _chain(organisation, acts, prepared, head)
+        if new_events:
+            appends.write(head, new_events, linked_to=_linked_to(new_events))
+    if new_events:
+        transaction.on_commit(
+            lambda: signals.events_recorded.send(
+                sender=ConsentEvent, organisation=organisation, events=new_events
+            )
+        )
+    return results
+
+
+def _linked_to(events: list[ConsentEvent]) -> tuple[int, str]:
+    return events[0].sequence - 1, events[0].prev_hash
+
+
+def _chain(
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict, head: LedgerHead
+) -> tuple[list[list[ConsentEvent]], list[ConsentEvent]]:
+    """The events of ``acts`` chained after ``head`` (which it moves along), and each act's
+    events: those recorded before under its idempotency key (not again), or its new ones. The
+    keys and, for a withdrawal, the states are read here: after the head, so that a head still
+    in place at the write means they were current."""
     keys = [a.idempotency_key for a in acts if a.idempotency_key]
     existing: dict[str, list[ConsentEvent]] = {}
     if keys:
@@ -360,16 +398,7 @@ def consent_record_many(
             existing[act.idempotency_key] = recorded  # the same key twice in one batch
         new_events.extend(recorded)
         results.append(recorded)
-    if not new_events:
-        return results
-
-    appends.write(head, new_events)
-    transaction.on_commit(
-        lambda: signals.events_recorded.send(
-            sender=ConsentEvent, organisation=organisation, events=new_events
-        )
-    )
-    return results
+    return results, new_events
 
 
 def _actions_before_withdrawals(acts: list[ConsentAct]) -> dict[tuple[int, int], str]:

@@ -4,10 +4,11 @@ an append makes few round trips while it holds the chain head. Runs on SQLite an
 (DATABASE_URL), where verification is one SQL statement."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from consents import backfill, chain, db_guards, services
+from consents import appends, backfill, chain, db_guards, services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, ConsentEvent, ConsentState
 from consents.uploads import InspectedUpload
@@ -185,11 +186,12 @@ def test_one_append_makes_few_statements(org, subject, purpose, notice):
         record(org, subject, purpose, notice)
     statements = [q["sql"] for q in queries.captured_queries]
     ours = [s for s in statements if "SAVEPOINT" not in s.upper()]
-    # Head lock, then event INSERT, state upsert and head UPDATE (one statement on PostgreSQL):
-    # nothing reads the notice or the state. A marketing grant also asks the suppression list
-    # once per batch (GDPR Art. 21(3)).
+    # On PostgreSQL one statement moves the head this connection last moved (locking it), writes
+    # the event and upserts the state; elsewhere the head lock, the event INSERT, the state
+    # upsert and the head UPDATE. Nothing reads the notice or the state. A marketing grant also
+    # asks the suppression list once per batch (GDPR Art. 21(3)).
     assert purpose.category == "marketing"
-    assert len(ours) == (3 if connection.vendor == "postgresql" else 5), statements
+    assert len(ours) == (2 if connection.vendor == "postgresql" else 5), statements
     if connection.vendor == "postgresql":
         (write,) = [s for s in ours if "INSERT INTO consents_consentevent" in s]
         assert "INSERT INTO consents_consentstate" in write
@@ -212,9 +214,10 @@ def test_a_withdrawal_reads_the_state_once_and_the_state_follows(org, subject, p
             ),
         )
     ours = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
-    # Head lock, the state read under it (GDPR Art. 7(3)), then the write (one statement on
-    # PostgreSQL; INSERT, upsert and head UPDATE elsewhere).
-    assert len(ours) == (3 if connection.vendor == "postgresql" else 5), ours
+    # The state read (GDPR Art. 7(3)), then the write, which on PostgreSQL moves the head only
+    # if it is still the one the state was read at (elsewhere: the head lock before the read,
+    # then INSERT, upsert and head UPDATE).
+    assert len(ours) == (2 if connection.vendor == "postgresql" else 5), ours
     assert sum("FROM consents_consentstate" in s for s in ours) == 1
     assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.WITHDRAWN
     assert services.ledger_verify_chain(organisation=org).ok
@@ -288,3 +291,62 @@ def test_a_batch_larger_than_one_write_keeps_the_chain_the_states_and_the_head(
     org.ledger_head.refresh_from_db()
     assert (org.ledger_head.sequence, org.ledger_head.hash) == (150, events[-1].hash)
     assert services.ledger_verify_chain(organisation=org).ok
+
+
+class _Undone(Exception):
+    pass
+
+
+def test_an_append_rolled_back_is_not_linked_to_afterwards(org, subject, purpose, notice):
+    # On PostgreSQL the connection remembers the head it last moved; the transaction that moved
+    # it is undone, so the next append finds that head gone, and links to the real one.
+    record(org, subject, purpose, notice)
+    with pytest.raises(_Undone), transaction.atomic():
+        record(org, subject, purpose, notice)
+        raise _Undone
+    (event,) = record(org, subject, purpose, notice, action=Action.REFUSED)
+    first = ConsentEvent.objects.get(organisation=org, sequence=1)
+    assert (event.sequence, event.prev_hash) == (2, first.hash)
+    assert ConsentEvent.objects.filter(organisation=org).count() == 2
+    assert ConsentState.objects.get(subject=subject, purpose=purpose).event == event
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the optimistic path is PostgreSQL's")
+def test_a_head_moved_by_another_writer_is_seen_and_nothing_is_written_twice(
+    org, subject, purpose, notice
+):
+    record(org, subject, purpose, notice)
+    # What another connection's append would leave: the head moved past what this one knows.
+    appends._moved[connection.connection][org.pk] = (0, "0" * 64)
+    with CaptureQueriesContext(connection) as queries:
+        (event,) = record(org, subject, purpose, notice, action=Action.REFUSED)
+    statements = [q["sql"] for q in queries.captured_queries]
+    writes = [s for s in statements if "INSERT INTO consents_consentevent" in s]
+    locks = [s for s in statements if "FOR UPDATE" in s]
+    assert (len(writes), len(locks)) == (2, 1)  # the refused write, then the one under the lock
+    assert event.sequence == 2
+    assert ConsentEvent.objects.filter(organisation=org).count() == 2
+    assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.REFUSED
+    assert services.ledger_verify_chain(organisation=org).ok
+    assert appends._moved[connection.connection][org.pk] == (2, event.hash)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the optimistic path is PostgreSQL's")
+def test_a_withdrawal_refused_on_a_stale_head_is_decided_again_under_the_lock(
+    org, subject, purpose, notice
+):
+    # Refused, so there is nothing to withdraw: read on the head as seen, the withdrawal fails,
+    # and that answer is only given once the lock says it is the current one.
+    record(org, subject, purpose, notice, action=Action.REFUSED)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError):
+        services.consent_record(
+            organisation=org,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(purpose, Action.WITHDRAWN)],
+                channel=Channel.WHATSAPP,
+            ),
+        )
+    assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == 1
+    assert ConsentEvent.objects.filter(organisation=org).count() == 1
