@@ -14,6 +14,7 @@ in the same transaction.
 """
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from weakref import WeakKeyDictionary
 
@@ -51,29 +52,52 @@ def head_lock(organisation_id: int) -> LedgerHead:
         )
         rows = run(_head_query(connection.vendor), [organisation_id])
     ((sequence, hash_),) = rows
+    known = _known().get(organisation_id)
+    if known is not None:
+        # Still the head this connection moved last: nobody else appended meanwhile, so the
+        # next append may go optimistic again.
+        known.contended = (known.sequence, known.hash) != (sequence, hash_)
     return _head(organisation_id, sequence, hash_)
+
+
+@dataclass
+class _Known:
+    sequence: int
+    hash: str
+    contended: bool = False
 
 
 # The head each PostgreSQL connection last moved, per organisation. One writer appending again
 # and again (the usual case) knows the head without asking; whatever this says, write() links
 # to it only if it is still the head, so a stale entry (another writer since, or a transaction
-# rolled back) costs a retry under the lock, never a fork.
+# rolled back) costs one refused statement and a retry under the lock, never a fork. Where
+# other writers keep moving the head, optimism would cost that every time: a connection that
+# found the head moved takes the lock first, until it finds under the lock that nobody else
+# wrote since its own last append.
 _moved: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _known() -> dict[int, _Known]:
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return {}
+    return _moved.setdefault(connection.connection, {})
 
 
 def head_seen(organisation_id: int) -> LedgerHead | None:
     """The chain head as this connection last moved or saw it, not locked, for an optimistic
-    append; None where appends must lock first (SQLite, or an organisation without a head)."""
+    append; None where appends must lock first (SQLite, an organisation without a head, or a
+    head other writers are moving)."""
     if connection.vendor != "postgresql":
         return None
     connection.ensure_connection()
-    known = _moved.get(connection.connection, {}).get(organisation_id)
-    if known is None:
-        rows = run(_head_query(connection.vendor, lock=False), [organisation_id])
-        if not rows:
-            return None
-        (known,) = rows
-    return _head(organisation_id, *known)
+    known = _known().get(organisation_id)
+    if known is not None:
+        return None if known.contended else _head(organisation_id, known.sequence, known.hash)
+    rows = run(_head_query(connection.vendor, lock=False), [organisation_id])
+    if not rows:
+        return None
+    ((sequence, hash_),) = rows
+    return _head(organisation_id, sequence, hash_)
 
 
 @cache
@@ -183,13 +207,17 @@ def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int,
         if not ids:
             if start:  # the first chunk's UPDATE holds the head: nothing can move it
                 raise RuntimeError("the chain head moved while this transaction held it")
+            known = _known().get(head.organisation_id)
+            if known is not None:
+                known.contended = True
             raise HeadMoved
         for event, (pk,) in zip(chunk, ids, strict=True):
             event.pk = pk
             event._state.adding = False
             event._state.db = connection.alias
         before = (last.sequence, last.hash)
-    _moved.setdefault(connection.connection, {})[head.organisation_id] = before
+    known = _known().setdefault(head.organisation_id, _Known(*before))
+    known.sequence, known.hash = before
 
 
 def _write_orm(head: LedgerHead, events: list[ConsentEvent]) -> None:

@@ -318,7 +318,7 @@ def test_a_head_moved_by_another_writer_is_seen_and_nothing_is_written_twice(
 ):
     record(org, subject, purpose, notice)
     # What another connection's append would leave: the head moved past what this one knows.
-    appends._moved[connection.connection][org.pk] = (0, "0" * 64)
+    appends._moved[connection.connection][org.pk] = appends._Known(0, "0" * 64)
     with CaptureQueriesContext(connection) as queries:
         (event,) = record(org, subject, purpose, notice, action=Action.REFUSED)
     statements = [q["sql"] for q in queries.captured_queries]
@@ -329,7 +329,16 @@ def test_a_head_moved_by_another_writer_is_seen_and_nothing_is_written_twice(
     assert ConsentEvent.objects.filter(organisation=org).count() == 2
     assert ConsentState.objects.get(subject=subject, purpose=purpose).action == Action.REFUSED
     assert services.ledger_verify_chain(organisation=org).ok
-    assert appends._moved[connection.connection][org.pk] == (2, event.hash)
+    known = appends._moved[connection.connection][org.pk]
+    assert (known.sequence, known.hash, known.contended) == (2, event.hash, True)
+
+    # Another writer was seen: the next append locks first, finds nobody else wrote since, and
+    # the one after goes optimistic again.
+    for locks_taken in (1, 0):
+        with CaptureQueriesContext(connection) as queries:
+            record(org, subject, purpose, notice)
+        assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == locks_taken
+    assert services.ledger_verify_chain(organisation=org).ok
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the optimistic path is PostgreSQL's")
