@@ -359,3 +359,26 @@ def test_a_withdrawal_refused_on_a_stale_head_is_decided_again_under_the_lock(
         )
     assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == 1
     assert ConsentEvent.objects.filter(organisation=org).count() == 1
+
+
+def test_every_append_writes_no_index_another_one_already_leads_with():
+    # Each index of the ledger and of ConsentState is a page every append changes: those that
+    # only repeated the leading column of another index are gone (migration 0013), the ones
+    # that cover them remain, and so does the append-only guard.
+    with connection.cursor() as cursor:
+        introspection = connection.introspection
+        event = introspection.get_constraints(cursor, "consents_consentevent")
+        state = introspection.get_constraints(cursor, "consents_consentstate")
+    columns = {
+        table: sorted(tuple(c["columns"]) for c in constraints.values() if c["index"])
+        for table, constraints in (("event", event), ("state", state))
+    }
+    for table, gone in (
+        ("event", [("organisation_id",), ("subject_id",)]),
+        ("state", [("organisation_id",), ("subject_id",), ("event_id",)]),
+    ):
+        assert not set(gone) & set(columns[table]), columns[table]
+    assert ("subject_id", "purpose_id", "sequence") in columns["event"]
+    # Unique constraints are indexes too (PostgreSQL lists them as such, SQLite not always).
+    assert ("subject_id", "purpose_id") in [tuple(c["columns"]) for c in state.values()]
+    assert ("organisation_id", "sequence") in [tuple(c["columns"]) for c in event.values()]
