@@ -103,10 +103,12 @@ def run(
     fixture = Fixture(slug)
     started = time.monotonic()
     rows = []
-    one, rate_one = _appends(fixture, appends=appends, writers=1, log=log)
-    many, rate_many = _appends(fixture, appends=appends, writers=writers, log=log)
-    raw_one, raw_rate_one = _raw_appends(fixture, appends=appends, writers=1, log=log)
-    raw_many, raw_rate_many = _raw_appends(fixture, appends=appends, writers=writers, log=log)
+    one, rate_one, cost_one = _appends(fixture, appends=appends, writers=1, log=log)
+    many, rate_many, _cost = _appends(fixture, appends=appends, writers=writers, log=log)
+    raw_one, raw_rate_one, raw_cost = _raw_appends(fixture, appends=appends, writers=1, log=log)
+    raw_many, raw_rate_many, _cost = _raw_appends(
+        fixture, appends=appends, writers=writers, log=log
+    )
     rows += one + many + raw_one + raw_many
     verification = _verify(slug, any_database, log) if verify else None
     if verification is not None:
@@ -153,10 +155,53 @@ def run(
     print("Each measure beside its reference (same run)")
     print(table(["measure", "now", "reference", "ratio", "goal"], ratios, left=(0, 1, 2, 4)))
     print()
+    print(_append_costs(cost_one, raw_cost))
+    if verification is not None:
+        print()
+        print(_verify_costs(verification["result"]))
+    print()
     print("EXPLAIN (ANALYZE) of the queries these pages ran on the large tables")
     print(table(["page", "query", "plan", "ms"], plans, left=(0, 1, 2)))
     log(f"run: done in {time.monotonic() - started:.0f} s")
     return 0 if verification is None or verification["ok"] else 1
+
+
+def _append_costs(ours: dict, raw: dict) -> str:
+    """Where one writer's append goes, beside the raw row: the server's own time for it (what
+    no client can save) and the WAL it writes (each page first changed since a checkpoint goes
+    into the WAL whole: a ledger append touches pages all over two tables and their indexes)."""
+    rows = [
+        [
+            label,
+            f"{c['wall_ms']:.2f}",
+            f"{c['db_ms']:.2f}",
+            f"{c['wall_ms'] - c['db_ms']:.2f}",
+            f"{c['wal_kb']:.1f}",
+            f"{c['fpi']:.1f}",
+        ]
+        for label, c in (("append via consent_record", ours), ("raw INSERT+COMMIT", raw))
+    ]
+    best = raw["wall_ms"] / ours["db_ms"] if ours["db_ms"] else float("inf")
+    return (
+        "Where one writer's time goes, per append (pg_stat_database.active_time, pg_stat_wal)\n"
+        + table(
+            ["measure", "wall ms", "database ms", "client ms", "WAL kB", "full pages"],
+            rows,
+        )
+        + f"\nWith no client time at all, the database's {ours['db_ms']:.2f} ms per append would"
+        f" allow {best:.2f}x raw."
+    )
+
+
+def _verify_costs(result: dict) -> str:
+    """Where verification's time goes, beside what the database needs just to read and hash
+    the same texts: the floor for any verification that checks every hash in the database."""
+    floors = result.get("floors")
+    if not floors:
+        return ""
+    rows = [[label, f"{seconds:.2f}"] for label, seconds in floors.items()]
+    rows.append(["hashlib SHA-256, in memory (the reference)", f"{result['hashlib_seconds']:.2f}"])
+    return "Where verification's time goes, and its floor\n" + table(["step", "s"], rows)
 
 
 def header(fixture: Fixture) -> str:
@@ -182,7 +227,41 @@ def header(fixture: Fixture) -> str:
 # --- appends ------------------------------------------------------------------------------------
 
 
-def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float]:
+def _server_counters() -> dict[str, float]:
+    """What the server has done so far: the time this database's backends spent running
+    statements (pg_stat_database.active_time, ms) and the WAL written (pg_stat_wal). Read after
+    the writers' connections are closed: a backend hands in its figures as it exits."""
+    with connection.cursor() as cursor:
+        for _ in range(50):  # the writers' backends exit just after their connections close
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.02)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT active_time FROM pg_stat_database WHERE datname = current_database()"
+        )
+        (active_ms,) = cursor.fetchone()
+        cursor.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal")
+        wal_bytes, wal_fpi = cursor.fetchone()
+    return {"active_ms": float(active_ms), "wal_bytes": float(wal_bytes), "fpi": float(wal_fpi)}
+
+
+def _share(before: dict, after: dict, count: int, elapsed: float) -> dict[str, float]:
+    """Per append (or row): wall time, database time, WAL and full-page images, in ms and kB."""
+    return {
+        "wall_ms": elapsed * 1000 / count,
+        "db_ms": (after["active_ms"] - before["active_ms"]) / count,
+        "wal_kb": (after["wal_bytes"] - before["wal_bytes"]) / 1024 / count,
+        "fpi": (after["fpi"] - before["fpi"]) / count,
+    }
+
+
+def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float, dict]:
     """One Decision per consent_record call; the writers share the load and the chain head."""
     org = fixture.organisation
     pool = DataSubject.objects.in_bulk(fixture.sample_subject_ids(min(appends, 5000)))
@@ -234,6 +313,7 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list
     ]
     for thread in threads:
         thread.start()
+    before = _server_counters()
     barrier.wait()
     begun = time.perf_counter()
     for thread in threads:
@@ -241,20 +321,25 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list
     elapsed = time.perf_counter() - begun
     if errors:
         raise RuntimeError(f"{len(errors)} writer(s) failed") from errors[0]
+    cost = _share(before, _server_counters(), appends, elapsed)
     done = [t for times in latencies for t in times]
     rate = len(done) / elapsed
     label = "writer" if writers == 1 else "concurrent writers"
     log(f"run: {len(done)} appends with {writers} {label}: {rate:.0f}/s")
-    return [
-        [f"append via consent_record, {writers} {label}", len(done), *summary_ms(done)]
-        + [f"{rate:,.0f} appends/s"]
-    ], rate
+    return (
+        [
+            [f"append via consent_record, {writers} {label}", len(done), *summary_ms(done)]
+            + [f"{rate:,.0f} appends/s"]
+        ],
+        rate,
+        cost,
+    )
 
 
 RAW_TABLE = "bench_raw_append"
 
 
-def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float]:
+def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list, float, dict]:
     """The reference for appends: what the database does alone. Each writer, on a psycopg
     connection of its own, INSERTs a copy of a ledger row (same columns, same width) into a
     table like the ledger's (its indexes included, no triggers) and COMMITs, once per append."""
@@ -303,11 +388,13 @@ def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[
     ]
     for thread in threads:
         thread.start()
+    before = _server_counters()
     barrier.wait()
     begun = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - begun
+    cost = _share(before, _server_counters(), appends, elapsed)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {RAW_TABLE}")
     if errors:
@@ -316,10 +403,14 @@ def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[
     rate = len(done) / elapsed
     label = "writer" if writers == 1 else "concurrent writers"
     log(f"run: {len(done)} raw INSERT+COMMIT with {writers} {label}: {rate:.0f}/s")
-    return [
-        [f"raw psycopg INSERT+COMMIT, {writers} {label}", len(done), *summary_ms(done)]
-        + [f"{rate:,.0f} rows/s (reference)"]
-    ], rate
+    return (
+        [
+            [f"raw psycopg INSERT+COMMIT, {writers} {label}", len(done), *summary_ms(done)]
+            + [f"{rate:,.0f} rows/s (reference)"]
+        ],
+        rate,
+        cost,
+    )
 
 
 def _raw_value(value):
