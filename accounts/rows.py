@@ -12,7 +12,7 @@ connection (``run``).
 import time
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def run(sql: str, params) -> list[tuple]:
@@ -20,24 +20,25 @@ def run(sql: str, params) -> list[tuple]:
     statement prepared once per connection (connections live CONN_MAX_AGE): Django's own cursor
     binds on the client, so PostgreSQL plans every call afresh, which cost more than running it.
     Write ``%s`` placeholders; ``= ANY(%s)`` takes a list there."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     import psycopg
 
-    connection.ensure_connection()
-    raw = connection.connection
+    db.ensure_connection()
+    raw = db.connection
     if raw.prepare_threshold is None:
         # Django turns preparing off (its cursors bind on the client and never prepare); a
         # threshold no query reaches prepares only what asks for it here.
         raw.prepare_threshold = 2**31 - 1
     started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+    with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         cursor.execute(sql, params, prepare=True)
         rows = cursor.fetchall()
-    if connection.queries_logged:  # seen as Django's own queries are (tests, debug pages)
-        connection.queries_log.append(
+    if db.queries_logged:  # seen as Django's own queries are (tests, debug pages)
+        db.queries_log.append(
             {"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"}
         )
     return rows

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from weakref import WeakKeyDictionary
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from accounts.rows import Part, Rows, in_list, run
 
@@ -178,6 +178,18 @@ def _write_query(count: int) -> str:
 WRITE_CHUNK = 64
 
 
+def alone(events: int) -> bool:
+    """Whether ``events`` can be appended by one statement in a transaction of its own: on
+    PostgreSQL, outside any transaction (a request in autocommit, a worker, the API), and few
+    enough for one write."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+        and events <= WRITE_CHUNK
+    )
+
+
 class HeadMoved(Exception):
     """The head was not the one the events link to (see write)."""
 
@@ -193,13 +205,14 @@ def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int,
         _write_orm(head, events)
         return
     fields = _written_fields()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
     before = linked_to
     for start in range(0, len(events), WRITE_CHUNK):
         chunk = events[start : start + WRITE_CHUNK]
         last = chunk[-1]
         params = [last.sequence, last.hash, head.organisation_id, *before]
         params += [
-            field.get_db_prep_save(getattr(event, field.attname), connection)
+            field.get_db_prep_save(getattr(event, field.attname), db)
             for event in chunk
             for field in fields
         ]
@@ -214,7 +227,7 @@ def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int,
         for event, (pk,) in zip(chunk, ids, strict=True):
             event.pk = pk
             event._state.adding = False
-            event._state.db = connection.alias
+            event._state.db = db.alias
         before = (last.sequence, last.hash)
     known = _known().setdefault(head.organisation_id, _Known(*before))
     known.sequence, known.hash = before

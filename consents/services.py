@@ -292,7 +292,6 @@ def without_suppressed_marketing(
     ]
 
 
-@transaction.atomic
 def consent_record_many(
     *, organisation: Organisation, acts: list[ConsentAct]
 ) -> list[list[ConsentEvent]]:
@@ -312,7 +311,8 @@ def consent_record_many(
     if it is still that head; the keys and states read meanwhile were therefore current, just as
     if they had been read under the lock. If another writer moved the head first, the acts are
     decided again under the lock (head_lock), as they always are on SQLite. No fork, no gap:
-    the write links to the head it moves, and (organisation, sequence) is unique.
+    the write links to the head it moves, and (organisation, sequence) is unique. Called outside
+    any transaction, that one statement is the whole transaction (no BEGIN, no COMMIT).
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
@@ -321,30 +321,61 @@ def consent_record_many(
         for act in acts
     }
 
+    if appends.alone(sum(len(a.decisions) for a in acts)):
+        # Outside any transaction, the one statement that writes is a transaction of its own:
+        # no BEGIN, no COMMIT, one round trip. Nothing is written unless it all is.
+        results = _append_optimistic(organisation, acts, prepared)
+        if results is not None:
+            return results
+        with transaction.atomic():
+            return _append_locked(organisation, acts, prepared)
+    with transaction.atomic():
+        results = _append_optimistic(organisation, acts, prepared)
+        if results is None:
+            results = _append_locked(organisation, acts, prepared)
+        return results
+
+
+def _append_optimistic(
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict
+) -> list[list[ConsentEvent]] | None:
+    """The acts linked to the head as last seen, without waiting for the lock; None if they must
+    be decided under it. The write moves the head only if it is still that one, so everything
+    read meanwhile (the keys, the states) was current; if it had moved, or the acts failed on
+    what was read, nothing is written and the caller decides again on what is certainly
+    current."""
     head = appends.head_seen(organisation.pk)
-    if head is not None:
-        # Optimistic: linked to the head as last seen, without waiting for the lock. The write
-        # moves the head only if it is still that one, so everything read meanwhile (the keys,
-        # the states) was current. Otherwise, or if the acts failed on what was read, they are
-        # decided again under the lock, on what is certainly current.
-        try:
-            results, new_events = _chain(organisation, acts, prepared, head)
-            if new_events:
-                appends.write(head, new_events, linked_to=_linked_to(new_events))
-        except (appends.HeadMoved, ValidationError):
-            head = None
     if head is None:
-        head = ledger_head_lock(organisation)
+        return None
+    try:
         results, new_events = _chain(organisation, acts, prepared, head)
         if new_events:
             appends.write(head, new_events, linked_to=_linked_to(new_events))
+    except (appends.HeadMoved, ValidationError):
+        return None
+    _announce(organisation, new_events)
+    return results
+
+
+def _append_locked(
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict
+) -> list[list[ConsentEvent]]:
+    """The acts decided and written under the head lock (inside the caller's transaction)."""
+    head = ledger_head_lock(organisation)
+    results, new_events = _chain(organisation, acts, prepared, head)
     if new_events:
+        appends.write(head, new_events, linked_to=_linked_to(new_events))
+    _announce(organisation, new_events)
+    return results
+
+
+def _announce(organisation: Organisation, events: list[ConsentEvent]) -> None:
+    if events:
         transaction.on_commit(
             lambda: signals.events_recorded.send(
-                sender=ConsentEvent, organisation=organisation, events=new_events
+                sender=ConsentEvent, organisation=organisation, events=events
             )
         )
-    return results
 
 
 def _linked_to(events: list[ConsentEvent]) -> tuple[int, str]:

@@ -5,10 +5,10 @@ an append makes few round trips while it holds the chain head. Runs on SQLite an
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from consents import appends, backfill, chain, db_guards, services
+from consents import appends, backfill, chain, db_guards, services, signals
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel, ConsentEvent, ConsentState
 from consents.uploads import InspectedUpload
@@ -382,3 +382,40 @@ def test_every_append_writes_no_index_another_one_already_leads_with():
     # Unique constraints are indexes too (PostgreSQL lists them as such, SQLite not always).
     assert ("subject_id", "purpose_id") in [tuple(c["columns"]) for c in state.values()]
     assert ("organisation_id", "sequence") in [tuple(c["columns"]) for c in event.values()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the optimistic path is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_one_statement_is_the_whole_append(
+    org, subject, purpose, notice, monkeypatch
+):
+    purpose.category = "service"  # not marketing: the suppression list is not asked
+    purpose.save()
+    record(org, subject, purpose, notice)
+    heard, commits = [], []
+    monkeypatch.setattr(connection, "commit", lambda: commits.append(1))  # not sent at all
+    signals.events_recorded.connect(
+        lambda **kw: heard.append(kw["events"]), weak=False, dispatch_uid="t"
+    )
+    try:
+        assert not connection.in_atomic_block
+        with CaptureQueriesContext(connection) as queries:
+            (event,) = record(org, subject, purpose, notice, action=Action.REFUSED)
+    finally:
+        signals.events_recorded.disconnect(dispatch_uid="t")
+        monkeypatch.undo()
+    assert len(queries.captured_queries) == 1, queries.captured_queries
+    assert commits == []  # no transaction was opened: the statement committed itself
+    assert heard == [[event]]  # announced at once: it was committed by its own statement
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT action FROM consents_consentstate"
+                " WHERE subject_id = %s AND purpose_id = %s",
+                [subject.pk, purpose.pk],
+            )
+            assert cursor.fetchone() == (Action.REFUSED,)
+    finally:
+        other.close()
+    assert services.ledger_verify_chain(organisation=org).ok
