@@ -526,20 +526,21 @@ def _certificates(fixture: Fixture, *, runs: int, log) -> tuple[list, list]:
         return real(**kwargs)
 
     signing.render_signed_pdf = keep_html
+    # Each certificate, then the bare render of its HTML, in turn: this VM's speed drifts
+    # within a minute, and a ratio of two phases run one after the other measured the drift.
+    made, bare = [], []
     try:
         certificates.certificate_pdf(subject=subjects[0], verification=verification)  # warm up
-        made = []
+        weasyprint.HTML(string=pages[0]).write_pdf()
         for subject in subjects[1 : runs + 1]:
             started = time.perf_counter()
             certificates.certificate_pdf(subject=subject, verification=verification)
             made.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            weasyprint.HTML(string=pages[-1]).write_pdf()
+            bare.append(time.perf_counter() - started)
     finally:
         signing.render_signed_pdf = real
-    bare = []
-    for html in pages[1:]:
-        started = time.perf_counter()
-        weasyprint.HTML(string=html).write_pdf()
-        bare.append(time.perf_counter() - started)
     made_p50, bare_p50 = percentile(made, 0.5), percentile(bare, 0.5)
     rows = [
         ["certificate_pdf, one person (signed)", str(len(made)), *summary_ms(made), ""],
