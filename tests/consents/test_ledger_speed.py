@@ -40,6 +40,17 @@ def record(org, subject, purpose, notice, action=Action.GRANTED, **act):
     )
 
 
+def withdraw(org, subject, purpose):
+    return services.consent_record(
+        organisation=org,
+        act=ConsentAct(
+            subject=subject,
+            decisions=[Decision(purpose, Action.WITHDRAWN)],
+            channel=Channel.WHATSAPP,
+        ),
+    )
+
+
 def _tamper(statement, params):
     """Alter the ledger behind the application's back, as an attacker with SQL access could."""
     db_guards.remove(connection)
@@ -205,14 +216,7 @@ def test_one_append_makes_few_statements(org, subject, purpose, notice):
 def test_a_withdrawal_reads_the_state_once_and_the_state_follows(org, subject, purpose, notice):
     record(org, subject, purpose, notice)
     with CaptureQueriesContext(connection) as queries:
-        services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=subject,
-                decisions=[Decision(purpose, Action.WITHDRAWN)],
-                channel=Channel.WHATSAPP,
-            ),
-        )
+        withdraw(org, subject, purpose)
     ours = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
     # The state read (GDPR Art. 7(3)), then the write, which on PostgreSQL moves the head only
     # if it is still the one the state was read at (elsewhere: the head lock before the read,
@@ -349,14 +353,7 @@ def test_a_withdrawal_refused_on_a_stale_head_is_decided_again_under_the_lock(
     # and that answer is only given once the lock says it is the current one.
     record(org, subject, purpose, notice, action=Action.REFUSED)
     with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError):
-        services.consent_record(
-            organisation=org,
-            act=ConsentAct(
-                subject=subject,
-                decisions=[Decision(purpose, Action.WITHDRAWN)],
-                channel=Channel.WHATSAPP,
-            ),
-        )
+        withdraw(org, subject, purpose)
     assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == 1
     assert ConsentEvent.objects.filter(organisation=org).count() == 1
 
