@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from accounts.rows import Part, Rows, in_list, run
 
+from . import chain
 from .models import GENESIS_HASH, ConsentEvent, ConsentState, LedgerHead
 
 
@@ -188,6 +189,96 @@ def alone(events: int) -> bool:
         and connection.get_autocommit()
         and events <= WRITE_CHUNK
     )
+
+
+# The one place a sequence number sits in an event's canonical text (keys sorted: "sequence" comes
+# between "recorded_by" and "subject"; a string value cannot hold it, its quotes are escaped).
+_SEQUENCE_MARK = ',"sequence":0,"subject":'
+
+
+def _chained_fields() -> list:
+    # The columns the statement takes from the events; sequence, the hashes and the text it
+    # computes itself from the head it locks.
+    computed = {"sequence", "prev_hash", "hash", "canonical_text"}
+    return [f for f in _written_fields() if f.attname not in computed]
+
+
+@cache
+def _chained_query(count: int) -> str:
+    """One statement that appends ``count`` events after whatever the head is when it gets the
+    lock: it locks the head (SELECT ... FOR UPDATE returns the head as the writer before left
+    it), gives each event the next sequence, its text (sent split around the sequence number)
+    and its hash, SHA-256 of the previous hash and the text, exactly as consents.chain does,
+    writes the events and their states, and moves the head. The head is held only while this
+    statement runs."""
+    fields = _chained_fields()
+    columns = [_quote(f.column) for f in fields]
+    links, rows = [], []
+    previous = "old.hash"
+    for n in range(1, count + 1):
+        links.append(
+            f" CROSS JOIN LATERAL (SELECT t{n}, encode(sha256(convert_to({previous} || t{n},"  # noqa: S608
+            f" 'UTF8')), 'hex') AS h{n} FROM (SELECT %s::text || (old.sequence + {n})::text"
+            f" || %s::text AS t{n}) x) c{n}"
+        )
+        cells = ", ".join(f"%s::{_cast(f)}" for f in fields)
+        rows.append(f"({cells}, old.sequence + {n}, {previous}, h{n}, t{n})")
+        previous = f"h{n}"
+    every = ", ".join([*columns, "sequence", "prev_hash", "hash", "canonical_text"])
+    return (
+        "WITH old AS (SELECT sequence, hash FROM consents_ledgerhead"  # noqa: S608
+        " WHERE organisation_id = %s FOR UPDATE),"
+        f" ev AS (INSERT INTO consents_consentevent ({every})"
+        f" SELECT v.* FROM old{''.join(links)} CROSS JOIN LATERAL (VALUES {', '.join(rows)}) v"
+        " RETURNING id, organisation_id, subject_id, purpose_id, action, captured_at, sequence,"
+        " prev_hash, hash),"
+        " st AS (INSERT INTO consents_consentstate"
+        " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
+        " SELECT DISTINCT ON (subject_id, purpose_id)"
+        " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
+        " ORDER BY subject_id, purpose_id, sequence DESC"
+        " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
+        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at),"
+        " hd AS (UPDATE consents_ledgerhead h SET sequence = e.sequence, hash = e.hash"
+        " FROM (SELECT sequence, hash FROM ev ORDER BY sequence DESC LIMIT 1) e"
+        " WHERE h.organisation_id = %s)"
+        " SELECT id, sequence, prev_hash, hash FROM ev ORDER BY sequence"
+    )
+
+
+def write_chained(organisation_id: int, events: list[ConsentEvent]) -> None:
+    """Append ``events`` (in order, with sequence 0 and no hashes) after the head as it is when
+    the statement gets the lock; for a caller outside any transaction (alone), as the statement
+    commits by itself. Sets each event's sequence, prev_hash, hash, canonical text and primary
+    key to what was written."""
+    fields = _chained_fields()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
+    halves = []
+    for event in events:
+        text = chain.canonical_json(event.canonical())  # its sequence 0: the mark below
+        before, after = text.split(_SEQUENCE_MARK)
+        halves.append((before + ',"sequence":', ',"subject":' + after))
+    params = [organisation_id, *(half for pair in halves for half in pair)]
+    params += [
+        field.get_db_prep_save(getattr(event, field.attname), db)
+        for event in events
+        for field in fields
+    ]
+    params.append(organisation_id)
+    rows = run(_chained_query(len(events)), params)
+    if not rows:  # the organisation's first event: it has no head to lock yet
+        LedgerHead.objects.get_or_create(
+            organisation_id=organisation_id, defaults={"hash": GENESIS_HASH}
+        )
+        rows = run(_chained_query(len(events)), params)
+    for event, (before, after), row in zip(events, halves, rows, strict=True):
+        event.pk, event.sequence, event.prev_hash, event.hash = row
+        event.canonical_text = f"{before}{event.sequence}{after}"
+        event._state.adding = False
+        event._state.db = db.alias
+    last = events[-1]
+    known = _known().setdefault(organisation_id, _Known(last.sequence, last.hash))
+    known.sequence, known.hash = last.sequence, last.hash
 
 
 class HeadMoved(Exception):

@@ -322,6 +322,14 @@ def consent_record_many(
     }
 
     if appends.alone(sum(len(a.decisions) for a in acts)):
+        if _unconditional(acts):
+            # Nothing to read from the register first: PostgreSQL chains the events itself,
+            # holding the head only while the one statement runs, so concurrent writers queue
+            # for a statement, not for a client's round trips.
+            results, new_events = _chain(organisation, acts, prepared, head=None)
+            appends.write_chained(organisation.pk, new_events)
+            _announce(organisation, new_events)
+            return results
         # Outside any transaction, the one statement that writes is a transaction of its own:
         # no BEGIN, no COMMIT, one round trip. Nothing is written unless it all is.
         results = _append_optimistic(organisation, acts, prepared)
@@ -334,6 +342,14 @@ def consent_record_many(
         if results is None:
             results = _append_locked(organisation, acts, prepared)
         return results
+
+
+def _unconditional(acts: list[ConsentAct]) -> bool:
+    """No act depends on what the register holds: none has an idempotency key to look up, none
+    withdraws (which needs a consent to take back)."""
+    return not any(
+        a.idempotency_key or any(d.action == Action.WITHDRAWN for d in a.decisions) for a in acts
+    )
 
 
 def _append_optimistic(
@@ -383,12 +399,13 @@ def _linked_to(events: list[ConsentEvent]) -> tuple[int, str]:
 
 
 def _chain(
-    organisation: Organisation, acts: list[ConsentAct], prepared: dict, head: LedgerHead
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict, head: LedgerHead | None
 ) -> tuple[list[list[ConsentEvent]], list[ConsentEvent]]:
     """The events of ``acts`` chained after ``head`` (which it moves along), and each act's
     events: those recorded before under its idempotency key (not again), or its new ones. The
     keys and, for a withdrawal, the states are read here: after the head, so that a head still
-    in place at the write means they were current."""
+    in place at the write means they were current. Without a head, the events are left for
+    PostgreSQL to number and hash (appends.write_chained)."""
     keys = [a.idempotency_key for a in acts if a.idempotency_key]
     existing: dict[str, list[ConsentEvent]] = {}
     if keys:
@@ -411,18 +428,19 @@ def _chain(
                 rules.ensure_withdrawable(decision.purpose, current_action=current.get(key))
             event = ConsentEvent(
                 organisation=organisation,
-                sequence=head.sequence + 1,
+                sequence=head.sequence + 1 if head else 0,
                 purpose=decision.purpose,
                 action=decision.action,
                 notice_version=decision.notice,
                 notice_sha256=decision.notice.sha256 if decision.notice else "",
                 subject_hmac=subject_hmac,
-                prev_hash=head.hash,
+                prev_hash=head.hash if head else "",
                 **common,
             )
-            event.canonical_text = chain.canonical_json(event.canonical())
-            event.hash = chain.text_hash(event.prev_hash, event.canonical_text)
-            head.sequence, head.hash = event.sequence, event.hash
+            if head is not None:
+                event.canonical_text = chain.canonical_json(event.canonical())
+                event.hash = chain.text_hash(event.prev_hash, event.canonical_text)
+                head.sequence, head.hash = event.sequence, event.hash
             current[key] = event.action
             recorded.append(event)
         if act.idempotency_key:

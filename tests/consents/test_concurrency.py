@@ -36,12 +36,17 @@ def test_eight_threads_appending_500_events_each_leave_one_valid_chain(postgres_
             start.wait()
             for i in range(EACH):
                 action = Action.GRANTED if i % 2 == 0 else Action.REFUSED
+                # Every third act carries an idempotency key: those are linked to the head as
+                # last seen (or decided under the lock), the others chained by PostgreSQL under
+                # it, all at once on the same head.
+                key = f"{subject.pk}-{i}" if i % 3 == 0 else ""
                 services.consent_record(
                     organisation=org,
                     act=ConsentAct(
                         subject=subject,
                         decisions=[Decision(purpose, action, notice)],
                         channel=Channel.WEB_FORM,
+                        idempotency_key=key,
                     ),
                 )
         except Exception as error:  # reported below: a thread's exception would be lost

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from consents import appends, backfill, chain, db_guards, services, signals
 from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel, ConsentEvent, ConsentState
+from consents.models import GENESIS_HASH, Action, Channel, ConsentEvent, ConsentState, LedgerHead
 from consents.uploads import InspectedUpload
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
@@ -415,4 +415,50 @@ def test_outside_a_transaction_one_statement_is_the_whole_append(
             assert cursor.fetchone() == (Action.REFUSED,)
     finally:
         other.close()
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL chains them itself")
+@pytest.mark.django_db(transaction=True)
+def test_events_postgresql_chains_are_those_python_would_have_chained(org, subject):
+    # Outside a transaction, an act that needs nothing read first (no key, no withdrawal) is
+    # numbered and hashed by the statement that writes it, under the head lock: three
+    # purposes, three events linked to each other, each with the text and hash Python gives it.
+    purposes = [PurposeFactory(organisation=org) for _ in range(3)]
+    notice = published_notice(purposes=purposes)
+    record(org, subject, purposes[0], notice)
+    before = ConsentEvent.objects.get(organisation=org, sequence=1)
+    with CaptureQueriesContext(connection) as queries:
+        events = services.consent_record(
+            organisation=org,
+            act=ConsentAct(
+                subject=subject,
+                decisions=[Decision(p, Action.GRANTED, notice) for p in purposes],
+                channel=Channel.WHATSAPP,
+            ),
+        )
+    (write,) = [q["sql"] for q in queries.captured_queries if "consents_consentevent" in q["sql"]]
+    assert "FOR UPDATE" in write and "sha256" in write
+    assert [e.sequence for e in events] == [2, 3, 4]
+    assert [e.prev_hash for e in events] == [before.hash, events[0].hash, events[1].hash]
+    for event in events:
+        stored = ConsentEvent.objects.get(pk=event.pk)
+        assert event.canonical_text == chain.canonical_json(stored.canonical())
+        assert stored.canonical_text == event.canonical_text
+        assert stored.hash == event.hash == chain.text_hash(event.prev_hash, event.canonical_text)
+    head = LedgerHead.objects.get(organisation=org)
+    assert (head.sequence, head.hash) == (4, events[-1].hash)
+    states = ConsentState.objects.filter(subject=subject).values_list("event_id", flat=True)
+    assert set(states) == {e.pk for e in events}
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL chains them itself")
+@pytest.mark.django_db(transaction=True)
+def test_an_organisations_first_event_chained_by_postgresql_starts_the_chain(
+    subject, purpose, notice
+):
+    org = subject.organisation
+    (event,) = record(org, subject, purpose, notice)
+    assert (event.sequence, event.prev_hash) == (1, GENESIS_HASH)
     assert services.ledger_verify_chain(organisation=org).ok
