@@ -137,6 +137,19 @@ def _written_fields() -> list:
     return [f for f in ConsentEvent._meta.concrete_fields if not f.primary_key]
 
 
+# The CTE that upserts the state of each (subject, purpose) the events in ``ev`` touch, from the
+# latest of them (invariant 5).
+_STATES = (
+    "st AS (INSERT INTO consents_consentstate"
+    " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
+    " SELECT DISTINCT ON (subject_id, purpose_id)"
+    " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
+    " ORDER BY subject_id, purpose_id, sequence DESC"
+    " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
+    " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at)"
+)
+
+
 def _cast(field) -> str:
     # A VALUES list under a SELECT gives its parameters no column to take a type from; the
     # column's type without its length (an explicit cast to varchar(n) would truncate, while the
@@ -163,13 +176,7 @@ def _write_query(count: int) -> str:
         f" ev AS (INSERT INTO consents_consentevent ({columns})"  # columns from _meta
         f" SELECT v.* FROM (VALUES {values}) AS v, hd"
         " RETURNING id, organisation_id, subject_id, purpose_id, action, captured_at, sequence),"
-        " st AS (INSERT INTO consents_consentstate"
-        " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
-        " SELECT DISTINCT ON (subject_id, purpose_id)"
-        " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
-        " ORDER BY subject_id, purpose_id, sequence DESC"
-        " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
-        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at)"
+        f" {_STATES}"
         " SELECT id FROM ev ORDER BY sequence"
     )
 
@@ -232,13 +239,7 @@ def _chained_query(count: int) -> str:
         f" SELECT v.* FROM old{''.join(links)} CROSS JOIN LATERAL (VALUES {', '.join(rows)}) v"
         " RETURNING id, organisation_id, subject_id, purpose_id, action, captured_at, sequence,"
         " prev_hash, hash),"
-        " st AS (INSERT INTO consents_consentstate"
-        " (organisation_id, subject_id, purpose_id, event_id, action, captured_at)"
-        " SELECT DISTINCT ON (subject_id, purpose_id)"
-        " organisation_id, subject_id, purpose_id, id, action, captured_at FROM ev"
-        " ORDER BY subject_id, purpose_id, sequence DESC"
-        " ON CONFLICT (subject_id, purpose_id) DO UPDATE SET event_id = EXCLUDED.event_id,"
-        " action = EXCLUDED.action, captured_at = EXCLUDED.captured_at),"
+        f" {_STATES},"
         " hd AS (UPDATE consents_ledgerhead h SET sequence = e.sequence, hash = e.hash"
         " FROM (SELECT sequence, hash FROM ev ORDER BY sequence DESC LIMIT 1) e"
         " WHERE h.organisation_id = %s)"
