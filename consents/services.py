@@ -312,7 +312,9 @@ def consent_record_many(
     if they had been read under the lock. If another writer moved the head first, the acts are
     decided again under the lock (head_lock), as they always are on SQLite. No fork, no gap:
     the write links to the head it moves, and (organisation, sequence) is unique. Called outside
-    any transaction, that one statement is the whole transaction (no BEGIN, no COMMIT).
+    any transaction, that one statement is the whole transaction (no BEGIN, no COMMIT); and if
+    no act reads the register first (no idempotency key, no withdrawal), PostgreSQL numbers and
+    hashes the events itself in that statement, under the lock (appends.write_chained).
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
