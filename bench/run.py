@@ -196,10 +196,7 @@ def _append_costs(ours: dict, raw: dict) -> str:
 def _verify_costs(result: dict) -> str:
     """Where verification's time goes, beside what the database needs just to read and hash
     the same texts: the floor for any verification that checks every hash in the database."""
-    floors = result.get("floors")
-    if not floors:
-        return ""
-    rows = [[label, f"{seconds:.2f}"] for label, seconds in floors.items()]
+    rows = [[label, f"{seconds:.2f}"] for label, seconds in result["floors"].items()]
     rows.append(["hashlib SHA-256, in memory (the reference)", f"{result['hashlib_seconds']:.2f}"])
     return "Where verification's time goes, and its floor\n" + table(["step", "s"], rows)
 
@@ -251,9 +248,21 @@ def _server_counters() -> dict[str, float]:
     return {"active_ms": float(active_ms), "wal_bytes": float(wal_bytes), "fpi": float(wal_fpi)}
 
 
-def _share(before: dict, after: dict, count: int, elapsed: float) -> dict[str, float]:
-    """Per append (or row): wall time, database time, WAL and full-page images, in ms and kB."""
-    return {
+def _run_writers(
+    threads: list[threading.Thread], barrier: threading.Barrier, count: int
+) -> tuple[float, dict[str, float]]:
+    """Start the writers, release them together and wait for them: the seconds they took, and
+    per append (or row) the wall time, the server's time, the WAL and the full-page images."""
+    for thread in threads:
+        thread.start()
+    before = _server_counters()
+    barrier.wait()
+    begun = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - begun
+    after = _server_counters()
+    return elapsed, {
         "wall_ms": elapsed * 1000 / count,
         "db_ms": (after["active_ms"] - before["active_ms"]) / count,
         "wal_kb": (after["wal_bytes"] - before["wal_bytes"]) / 1024 / count,
@@ -311,17 +320,9 @@ def _appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[list
         threading.Thread(target=writer, args=(share, times), name=f"writer-{n}")
         for n, (share, times) in enumerate(zip(shares, latencies, strict=True))
     ]
-    for thread in threads:
-        thread.start()
-    before = _server_counters()
-    barrier.wait()
-    begun = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - begun
+    elapsed, cost = _run_writers(threads, barrier, appends)
     if errors:
         raise RuntimeError(f"{len(errors)} writer(s) failed") from errors[0]
-    cost = _share(before, _server_counters(), appends, elapsed)
     done = [t for times in latencies for t in times]
     rate = len(done) / elapsed
     label = "writer" if writers == 1 else "concurrent writers"
@@ -386,15 +387,7 @@ def _raw_appends(fixture: Fixture, *, appends: int, writers: int, log) -> tuple[
         threading.Thread(target=writer, args=(n, latencies[n]), name=f"raw-{n}")
         for n in range(writers)
     ]
-    for thread in threads:
-        thread.start()
-    before = _server_counters()
-    barrier.wait()
-    begun = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - begun
-    cost = _share(before, _server_counters(), appends, elapsed)
+    elapsed, cost = _run_writers(threads, barrier, appends)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {RAW_TABLE}")
     if errors:

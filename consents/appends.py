@@ -1,16 +1,14 @@
-"""The ledger's statements under the chain-head lock, in as few round trips as the chain allows.
+"""The ledger's reads and writes around the chain head, in as few round trips as the chain allows.
 
 Only consents.services calls these (it is still the one module that appends to the ledger): they
-hold no rule, only the reads and writes consent_record_many makes while the organisation's head
-is locked. Every append waits for the one before it to commit, so what happens under the lock
-is the ledger's speed limit (issue 10, bench/README.md): the ORM compiled each of these
-statements afresh at every append (about as long as running them), and the writes took three
-round trips where one will do.
+hold no rule. Every append waits for the one before it to commit, so how long the head is held
+is the ledger's speed limit (issue 10, bench/README.md).
 
 On PostgreSQL the statements are hand-written, server-bound and prepared once per connection
 (accounts.rows.run), and the event rows, their ConsentState upserts and the head's move are one
-statement. Elsewhere (SQLite, the embedded default) the writes are the ORM's, one after the other
-in the same transaction.
+statement: write() moves the head only if it is still the one the events link to (optimistic),
+write_chained() numbers and hashes the events itself under the lock it takes. Elsewhere (SQLite,
+the embedded default) the writes are the ORM's, one after the other, under head_lock.
 """
 
 import re
@@ -35,8 +33,8 @@ def _head_query(vendor: str, lock: bool = True) -> str:
     # FOR UPDATE: two writers would otherwise both link to the same prev_hash and fork the chain
     # (or take the same sequence). SQLite has no row locks: its IMMEDIATE transaction serialises
     # writers instead (config.settings).
-    lock = " FOR UPDATE" if lock and vendor == "postgresql" else ""
-    return f"SELECT sequence, hash FROM consents_ledgerhead WHERE organisation_id = %s{lock}"  # noqa: S608
+    suffix = " FOR UPDATE" if lock and vendor == "postgresql" else ""
+    return f"SELECT sequence, hash FROM consents_ledgerhead WHERE organisation_id = %s{suffix}"  # noqa: S608
 
 
 def _head(organisation_id: int, sequence: int, hash_: str) -> LedgerHead:
@@ -44,13 +42,18 @@ def _head(organisation_id: int, sequence: int, hash_: str) -> LedgerHead:
     return LedgerHead.from_db(connection.alias, names, [organisation_id, sequence, hash_])
 
 
+def _head_create(organisation_id: int) -> None:
+    """The head an organisation's first event moves (the genesis hash, sequence 0)."""
+    LedgerHead.objects.get_or_create(
+        organisation_id=organisation_id, defaults={"hash": GENESIS_HASH}
+    )
+
+
 def head_lock(organisation_id: int) -> LedgerHead:
     """The organisation's chain head, locked until the end of the current transaction."""
     rows = run(_head_query(connection.vendor), [organisation_id])
     if not rows:
-        LedgerHead.objects.get_or_create(
-            organisation_id=organisation_id, defaults={"hash": GENESIS_HASH}
-        )
+        _head_create(organisation_id)
         rows = run(_head_query(connection.vendor), [organisation_id])
     ((sequence, hash_),) = rows
     known = _known().get(organisation_id)
@@ -82,6 +85,15 @@ def _known() -> dict[int, _Known]:
     if connection.vendor != "postgresql" or connection.connection is None:
         return {}
     return _moved.setdefault(connection.connection, {})
+
+
+def _remember(organisation_id: int, sequence: int, hash_: str) -> None:
+    """This connection has just moved the organisation's head to (sequence, hash_)."""
+    known = _known().get(organisation_id)
+    if known is None:
+        _known()[organisation_id] = _Known(sequence, hash_)
+    else:
+        known.sequence, known.hash = sequence, hash_
 
 
 def head_seen(organisation_id: int) -> LedgerHead | None:
@@ -133,8 +145,23 @@ def current_actions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
     }
 
 
+@cache
 def _written_fields() -> list:
     return [f for f in ConsentEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _params(events: list[ConsentEvent], fields: list, db) -> list:
+    """Each event's value of each of ``fields``, as the ORM would send it, in VALUES order."""
+    return [
+        field.get_db_prep_save(getattr(e, field.attname), db) for e in events for field in fields
+    ]
+
+
+def _saved(event: ConsentEvent, pk: int, db) -> None:
+    """``event`` as the ORM leaves an instance it has just inserted."""
+    event.pk = pk
+    event._state.adding = False
+    event._state.db = db.alias
 
 
 # The CTE that upserts the state of each (subject, purpose) the events in ``ev`` touch, from the
@@ -203,6 +230,7 @@ def alone(events: int) -> bool:
 _SEQUENCE_MARK = ',"sequence":0,"subject":'
 
 
+@cache
 def _chained_fields() -> list:
     # The columns the statement takes from the events; sequence, the hashes and the text it
     # computes itself from the head it locks.
@@ -259,55 +287,45 @@ def write_chained(organisation_id: int, events: list[ConsentEvent]) -> None:
         text = chain.canonical_json(event.canonical())  # its sequence 0: the mark below
         before, after = text.split(_SEQUENCE_MARK)
         halves.append((before + ',"sequence":', ',"subject":' + after))
-    params = [organisation_id, *(half for pair in halves for half in pair)]
-    params += [
-        field.get_db_prep_save(getattr(event, field.attname), db)
-        for event in events
-        for field in fields
+    params = [
+        organisation_id,
+        *(half for pair in halves for half in pair),
+        *_params(events, fields, db),
+        organisation_id,
     ]
-    params.append(organisation_id)
     rows = run(_chained_query(len(events)), params)
     if not rows:  # the organisation's first event: it has no head to lock yet
-        LedgerHead.objects.get_or_create(
-            organisation_id=organisation_id, defaults={"hash": GENESIS_HASH}
-        )
+        _head_create(organisation_id)
         rows = run(_chained_query(len(events)), params)
-    for event, (before, after), row in zip(events, halves, rows, strict=True):
-        event.pk, event.sequence, event.prev_hash, event.hash = row
+    for event, (before, after), (pk, *chained) in zip(events, halves, rows, strict=True):
+        event.sequence, event.prev_hash, event.hash = chained
         event.canonical_text = f"{before}{event.sequence}{after}"
-        event._state.adding = False
-        event._state.db = db.alias
-    last = events[-1]
-    known = _known().setdefault(organisation_id, _Known(last.sequence, last.hash))
-    known.sequence, known.hash = last.sequence, last.hash
+        _saved(event, pk, db)
+    _remember(organisation_id, events[-1].sequence, events[-1].hash)
 
 
 class HeadMoved(Exception):
     """The head was not the one the events link to (see write)."""
 
 
-def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int, str]) -> None:
+def write(head: LedgerHead, events: list[ConsentEvent]) -> None:
     """Insert ``events`` (chained, in sequence order, ending at ``head``), upsert their states
     and move the head to ``head``; sets each event's primary key.
 
-    ``linked_to`` is the (sequence, hash) of the head the first event links to. If that is no
-    longer the head, nothing is written and HeadMoved is raised: the caller decides again under
+    If the head is no longer the one the first event links to (its sequence less one, its
+    prev_hash), nothing is written and HeadMoved is raised: the caller decides again under
     head_lock. On SQLite the caller holds the lock already (head_lock), and the ORM writes."""
     if connection.vendor != "postgresql":
         _write_orm(head, events)
         return
     fields = _written_fields()
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
-    before = linked_to
+    before = (events[0].sequence - 1, events[0].prev_hash)
     for start in range(0, len(events), WRITE_CHUNK):
         chunk = events[start : start + WRITE_CHUNK]
         last = chunk[-1]
         params = [last.sequence, last.hash, head.organisation_id, *before]
-        params += [
-            field.get_db_prep_save(getattr(event, field.attname), db)
-            for event in chunk
-            for field in fields
-        ]
+        params += _params(chunk, fields, db)
         ids = run(_write_query(len(chunk)), params)
         if not ids:
             if start:  # the first chunk's UPDATE holds the head: nothing can move it
@@ -317,12 +335,9 @@ def write(head: LedgerHead, events: list[ConsentEvent], *, linked_to: tuple[int,
                 known.contended = True
             raise HeadMoved
         for event, (pk,) in zip(chunk, ids, strict=True):
-            event.pk = pk
-            event._state.adding = False
-            event._state.db = db.alias
+            _saved(event, pk, db)
         before = (last.sequence, last.hash)
-    known = _known().setdefault(head.organisation_id, _Known(*before))
-    known.sequence, known.hash = before
+    _remember(head.organisation_id, *before)
 
 
 def _write_orm(head: LedgerHead, events: list[ConsentEvent]) -> None:

@@ -366,23 +366,25 @@ def _append_optimistic(
     if head is None:
         return None
     try:
-        results, new_events = _chain(organisation, acts, prepared, head)
-        if new_events:
-            appends.write(head, new_events, linked_to=_linked_to(new_events))
+        return _append_after(organisation, acts, prepared, head)
     except (appends.HeadMoved, ValidationError):
         return None
-    _announce(organisation, new_events)
-    return results
 
 
 def _append_locked(
     organisation: Organisation, acts: list[ConsentAct], prepared: dict
 ) -> list[list[ConsentEvent]]:
     """The acts decided and written under the head lock (inside the caller's transaction)."""
-    head = ledger_head_lock(organisation)
+    return _append_after(organisation, acts, prepared, ledger_head_lock(organisation))
+
+
+def _append_after(
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict, head: LedgerHead
+) -> list[list[ConsentEvent]]:
+    """The acts chained after ``head`` and written (appends.write: HeadMoved if it has moved)."""
     results, new_events = _chain(organisation, acts, prepared, head)
     if new_events:
-        appends.write(head, new_events, linked_to=_linked_to(new_events))
+        appends.write(head, new_events)
     _announce(organisation, new_events)
     return results
 
@@ -394,10 +396,6 @@ def _announce(organisation: Organisation, events: list[ConsentEvent]) -> None:
                 sender=ConsentEvent, organisation=organisation, events=events
             )
         )
-
-
-def _linked_to(events: list[ConsentEvent]) -> tuple[int, str]:
-    return events[0].sequence - 1, events[0].prev_hash
 
 
 def _chain(
