@@ -15,11 +15,16 @@ as typed.
 Rendering costs 0.2-0.7 s a page and more for long tables: call it from Celery, not a request.
 """
 
+import atexit
 import base64
 import functools
 import mimetypes
+import os
 import re
+import shutil
+import threading
 import unicodedata
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -245,6 +250,48 @@ def data_url(content: bytes, content_type: str) -> str:
     return f"data:{content_type};base64,{base64.b64encode(content).decode('ascii')}"
 
 
+_styles = threading.local()
+# Every shared configuration still alive (a thread's goes with the thread), for _clean_up.
+_made: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _clean_up() -> None:
+    """Remove the shared configurations' copies of the fonts (a temporary folder each) while the
+    interpreter can still do it: FontConfiguration.__del__ fails during shutdown. A forked helper
+    leaves its parent's alone."""
+    for font_config in list(_made):
+        if font_config.made_by == os.getpid() and font_config._folder:
+            shutil.rmtree(font_config._folder, ignore_errors=True)
+            font_config._folder = None
+
+
+def _shared_styles():
+    """This thread's font configuration and the parsed stylesheets that use it (the vendored
+    fonts' @font-face rules, static/pdf/evidence.css), made once and shared by its renders.
+
+    Loading the fonts into a fresh configuration and parsing the stylesheets took 50-80 ms of a
+    200-700 ms certificate (bench/README.md). Per thread, as Pango's font maps are not shared
+    across threads, and per process (a pack's forked helpers make their own); made again when
+    evidence.css changes on disk, so an edit shows at the next render as before. The CSS may
+    fetch nothing but the fonts and our static files (_url_fetcher with no caller's files)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    path = finders.find(STYLESHEET)
+    key = (os.getpid(), path, Path(path).stat().st_mtime_ns if path else None)
+    if getattr(_styles, "key", None) != key:
+        fetcher = _url_fetcher()
+        font_config = FontConfiguration()
+        sheets = [CSS(string=font_face_css(), url_fetcher=fetcher, font_config=font_config)]
+        if path:
+            sheets.append(CSS(filename=path, url_fetcher=fetcher, font_config=font_config))
+        font_config.made_by = os.getpid()
+        _made.add(font_config)
+        _styles.key, _styles.value = key, (font_config, sheets)
+    return _styles.value
+
+
 def render_pdf(
     *,
     html: str,
@@ -263,16 +310,11 @@ def render_pdf(
     marked as such (mark_emoji).
     """
     from weasyprint import CSS, HTML, Attachment
-    from weasyprint.text.fonts import FontConfiguration
 
     fetcher = _url_fetcher(allowed_files)
-    font_config = FontConfiguration()
-    stylesheets = [CSS(string=font_face_css(), url_fetcher=fetcher, font_config=font_config)]
-    path = finders.find(STYLESHEET)
-    if path:
-        stylesheets.append(CSS(filename=path, url_fetcher=fetcher, font_config=font_config))
+    font_config, shared = _shared_styles()
     # Margin boxes (page numbers, running header) do not inherit body fonts: set it on html.
-    stylesheets.append(CSS(string=f"html {{ font-family: {font_family(language)}; }}"))
+    stylesheets = [*shared, CSS(string=f"html {{ font-family: {font_family(language)}; }}")]
     html = mark_emoji(cover_text(html))
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=stylesheets, font_config=font_config

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pikepdf
@@ -140,7 +141,8 @@ def test_the_font_files_are_committed_with_their_licence():
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
 
 
-def test_the_fonts_are_loaded_through_the_restricted_fetcher_only(monkeypatch):
+def _fetched_urls(monkeypatch) -> list[str]:
+    """The URLs every evidence fetcher made from now on opens, in a thread with no fonts loaded."""
     opened = []
     make_fetcher = evidence_pdf._url_fetcher
 
@@ -156,12 +158,53 @@ def test_the_fonts_are_loaded_through_the_restricted_fetcher_only(monkeypatch):
         return fetcher
 
     monkeypatch.setattr(evidence_pdf, "_url_fetcher", spying_fetcher)
+    monkeypatch.setattr(evidence_pdf, "_styles", threading.local())  # as in a new thread
+    return opened
+
+
+def test_the_fonts_are_loaded_through_the_restricted_fetcher_only(monkeypatch):
+    opened = _fetched_urls(monkeypatch)
     html = '<html lang="en"><body><p>Hola, ليلى 👍</p></body></html>'
 
     evidence_pdf.render_pdf(html=html, base_url=None, attachments=[], title="t", language="en")
 
     font_urls = {path.as_uri() for path in evidence_pdf.FONT_FILES}
     assert set(opened) == font_urls
+
+
+def test_a_thread_loads_the_fonts_once_and_its_renders_share_them(monkeypatch):
+    opened = _fetched_urls(monkeypatch)
+    english = '<html lang="en"><body><p>Hola, ليلى 👍</p></body></html>'
+    arabic = '<html lang="ar" dir="rtl"><body><p>ليلى, Hola 👍</p></body></html>'
+    evidence_pdf.render_pdf(html=english, base_url=None, attachments=[], title="t", language="en")
+    first = len(opened)
+
+    again = evidence_pdf.render_pdf(
+        html=arabic, base_url=None, attachments=[], title="t", language="ar"
+    )
+
+    assert first == len(evidence_pdf.FONT_FILES) and len(opened) == first  # none read again
+    assert _embedded_base_fonts(again) <= VENDORED_BASE_FONTS
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(evidence_pdf._shared_styles()))
+    thread.start()
+    thread.join()
+    assert elsewhere[0][0] is not evidence_pdf._shared_styles()[0]  # Pango's maps stay per thread
+    assert len(opened) == 2 * first
+
+
+def test_an_edited_stylesheet_is_read_at_the_next_render(monkeypatch, tmp_path):
+    stylesheet = tmp_path / "evidence.css"
+    stylesheet.write_text("p { color: red; }")
+    monkeypatch.setattr(evidence_pdf.finders, "find", lambda name: str(stylesheet))
+    monkeypatch.setattr(evidence_pdf, "_styles", threading.local())
+    font_config, sheets = evidence_pdf._shared_styles()
+    assert evidence_pdf._shared_styles()[1] is sheets
+
+    stylesheet.write_text("p { color: blue; }")
+    os.utime(stylesheet, ns=(1, 1))
+
+    assert evidence_pdf._shared_styles()[1] is not sheets
 
 
 def test_the_fetcher_refuses_other_files_beside_the_fonts():
