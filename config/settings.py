@@ -369,6 +369,23 @@ TSA_URL = env("TSA_URL", default="")
 # this directory (empty: none), and with CHECKPOINT_EMAIL an e-mail to the organisation's DPOs.
 CHECKPOINT_EXPORT_DIR = env("CHECKPOINT_EXPORT_DIR", default="")
 CHECKPOINT_EMAIL = env.bool("CHECKPOINT_EMAIL", default=False)
+# ... and to an S3-compatible bucket (AWS, MinIO, Ceph, OVH, Scaleway...) through django-storages,
+# as the storage "checkpoints": never overwriting a file. Credentials come from AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY (or the host's instance role), as boto3 reads them.
+CHECKPOINT_EXPORT_BUCKET = env("CHECKPOINT_EXPORT_BUCKET", default="")
+if CHECKPOINT_EXPORT_BUCKET:
+    STORAGES["checkpoints"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CHECKPOINT_EXPORT_BUCKET,
+            "endpoint_url": env("CHECKPOINT_EXPORT_ENDPOINT_URL", default="") or None,
+            "region_name": env("CHECKPOINT_EXPORT_REGION", default="") or None,
+            "location": env("CHECKPOINT_EXPORT_PREFIX", default="").strip("/"),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": False,
+        },
+    }
 # Days an export's file is kept; the job row stays for the record.
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=30)
 # A running job whose heartbeat is older than this is presumed dead and may be taken over.

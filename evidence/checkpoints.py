@@ -8,8 +8,9 @@ settings.TSA_URL is set. Anyone can check one with OpenSSL:
     openssl cms -verify -binary -inform DER -in checkpoint.p7s -content checkpoint.json \\
         -purpose any -CAfile signer-certificate.pem -out /dev/null
 
-A copy leaves the database as soon as it is signed: a file in CHECKPOINT_EXPORT_DIR and, with
-CHECKPOINT_EMAIL, an e-mail to the DPO. Sync only where a timestamp is fetched (asyncio.run).
+A copy leaves the database as soon as it is signed: a file in CHECKPOINT_EXPORT_DIR, one in the
+bucket of CHECKPOINT_EXPORT_BUCKET and, with CHECKPOINT_EMAIL, an e-mail to the DPO. Sync only
+where a timestamp is fetched (asyncio.run).
 """
 
 import asyncio
@@ -31,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -139,9 +142,27 @@ def checkpoint_after_verification(check: IntegrityCheck) -> LedgerCheckpoint | N
 
 
 def _export(checkpoint: LedgerCheckpoint) -> None:
-    """One file per checkpoint in CHECKPOINT_EXPORT_DIR/<organisation>/, never overwritten."""
-    if not settings.CHECKPOINT_EXPORT_DIR:
-        return
+    """One file per checkpoint in CHECKPOINT_EXPORT_DIR/<organisation>/ and in the bucket of
+    CHECKPOINT_EXPORT_BUCKET (the storage "checkpoints"), never overwritten. A place that cannot
+    be written to is logged: the checkpoint is signed and kept in the database all the same."""
+    if settings.CHECKPOINT_EXPORT_DIR:
+        _export_to_directory(checkpoint)
+    if "checkpoints" in settings.STORAGES:
+        _export_to_storage(checkpoint)
+
+
+def _export_to_storage(checkpoint: LedgerCheckpoint) -> None:
+    name = f"{checkpoint.organisation.slug}/{checkpoint.file_stem}.json"
+    try:
+        storage = storages["checkpoints"]
+        if storage.exists(name):  # the same checkpoint, written before: keep the first copy
+            return
+        storage.save(name, ContentFile(checkpoints.bundle_bytes(checkpoint)))
+    except Exception:  # boto3 raises its own errors (credentials, endpoint, permissions)
+        logger.exception("Checkpoint %s not written to the checkpoints storage", checkpoint.pk)
+
+
+def _export_to_directory(checkpoint: LedgerCheckpoint) -> None:
     folder = Path(settings.CHECKPOINT_EXPORT_DIR) / checkpoint.organisation.slug
     try:
         folder.mkdir(parents=True, exist_ok=True)

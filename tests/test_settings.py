@@ -252,3 +252,35 @@ def test_a_server_error_shows_the_apps_own_500_page(client, language, text, dire
     assert f'dir="{direction}"' in page
     assert "/static/css/app.css" in page
     assert "Traceback" not in page
+
+
+def test_a_checkpoint_bucket_is_configured_from_the_environment(tmp_path):
+    code = (
+        "import json, django; django.setup(); from django.core.files.storage import storages; "
+        "s = storages['checkpoints']; print(json.dumps([type(s).__name__, s.bucket_name, "
+        "s.endpoint_url, s.location, s.file_overwrite, s.region_name]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=_env_without_overrides(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            VAR_DIR=str(tmp_path / "var"),
+            CHECKPOINT_EXPORT_BUCKET="dpo-archive",
+            CHECKPOINT_EXPORT_ENDPOINT_URL="https://s3.example.test",
+            CHECKPOINT_EXPORT_PREFIX="/constancia/",
+            CHECKPOINT_EXPORT_REGION="eu-south-2",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "S3Storage",
+        "dpo-archive",
+        "https://s3.example.test",
+        "constancia",
+        False,
+        "eu-south-2",
+    ]

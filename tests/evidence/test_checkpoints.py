@@ -135,6 +135,83 @@ def test_checkpoints_are_written_to_the_export_directory(signed_org, settings, t
     assert check.ok
 
 
+@pytest.fixture
+def bucket(settings, monkeypatch):
+    """An S3 bucket (moto's, in memory) as the storage CHECKPOINT_EXPORT_BUCKET configures."""
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-south-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-south-2")
+        s3.create_bucket(
+            Bucket="dpo-archive",
+            CreateBucketConfiguration={"LocationConstraint": "eu-south-2"},
+        )
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "checkpoints": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": "dpo-archive",
+                    "location": "constancia",
+                    "file_overwrite": False,
+                    "default_acl": None,
+                },
+            },
+        }
+        yield s3
+
+
+def _objects(s3) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket="dpo-archive").get("Contents", [])
+    return {
+        o["Key"]: s3.get_object(Bucket="dpo-archive", Key=o["Key"])["Body"].read() for o in listed
+    }
+
+
+def test_checkpoints_are_written_to_an_s3_bucket(signed_org, bucket):
+    check = services.ledger_verify(organisation=signed_org)
+    checkpoint = LedgerCheckpoint.objects.get(organisation=signed_org)
+
+    written = _objects(bucket)
+    key = f"constancia/{signed_org.slug}/{checkpoint.file_stem}.json"
+    assert list(written) == [key]
+    assert json.loads(written[key])["statement"] == checkpoint.statement
+    assert check.ok
+    # Uploaded back from the archive, the copy is a checkpoint the register accepts.
+    assert (
+        checkpoint_open(organisation=signed_org, data=written[key]).sequence == checkpoint.sequence
+    )
+
+
+def test_a_checkpoint_in_the_bucket_is_never_overwritten(signed_org, bucket):
+    from evidence import checkpoints as evidence_checkpoints
+
+    services.ledger_verify(organisation=signed_org)
+    checkpoint = LedgerCheckpoint.objects.get(organisation=signed_org)
+    (key,) = _objects(bucket)
+    bucket.put_object(Bucket="dpo-archive", Key=key, Body=b"kept as the DPO left it")
+
+    evidence_checkpoints._export(checkpoint)
+
+    assert _objects(bucket) == {key: b"kept as the DPO left it"}
+
+
+def test_a_bucket_that_refuses_still_leaves_the_checkpoint_signed(signed_org, bucket, caplog):
+    bucket.delete_bucket(Bucket="dpo-archive")
+
+    check = services.ledger_verify(organisation=signed_org)
+
+    assert check.ok and LedgerCheckpoint.objects.filter(organisation=signed_org).count() == 1
+    assert "not written to the checkpoints storage" in caplog.text
+
+
 def test_checkpoints_are_emailed_to_the_dpo_when_asked(signed_org, dpo, settings):
     settings.CHECKPOINT_EMAIL = True
     services.ledger_verify(organisation=signed_org)
