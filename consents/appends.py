@@ -304,6 +304,13 @@ def write_chained(organisation_id: int, events: list[ConsentEvent]) -> None:
     _remember(organisation_id, events[-1].sequence, events[-1].hash)
 
 
+def duplicate_key(error: Exception) -> bool:
+    """Whether ``error`` is PostgreSQL refusing an event whose idempotency key (for its purpose)
+    is already on record: the unique index ledger_idempotent_capture."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == "ledger_idempotent_capture"
+
+
 class HeadMoved(Exception):
     """The head was not the one the events link to (see write)."""
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -313,8 +313,10 @@ def consent_record_many(
     decided again under the lock (head_lock), as they always are on SQLite. No fork, no gap:
     the write links to the head it moves, and (organisation, sequence) is unique. Called outside
     any transaction, that one statement is the whole transaction (no BEGIN, no COMMIT); and if
-    no act reads the register first (no idempotency key, no withdrawal), PostgreSQL numbers and
-    hashes the events itself in that statement, under the lock (appends.write_chained).
+    no act withdraws (nothing but the idempotency keys is read from the register first),
+    PostgreSQL numbers and hashes the events itself in that statement, under the lock
+    (appends.write_chained), and the unique index on the keys catches a key another writer
+    recorded meanwhile.
     """
     now = timezone.now()
     _check_acts(organisation, acts, now)
@@ -324,14 +326,17 @@ def consent_record_many(
     }
 
     if appends.alone(sum(len(a.decisions) for a in acts)):
-        if _unconditional(acts):
-            # Nothing to read from the register first: PostgreSQL chains the events itself,
-            # holding the head only while the one statement runs, so concurrent writers queue
-            # for a statement, not for a client's round trips.
-            results, new_events = _chain(organisation, acts, prepared, head=None)
-            appends.write_chained(organisation.pk, new_events)
-            _announce(organisation, new_events)
-            return results
+        if not _withdraws(acts):
+            # No state to read first: PostgreSQL chains the events itself, holding the head
+            # only while the one statement runs, so concurrent writers queue for a statement,
+            # not for a client's round trips.
+            results = _append_chained(organisation, acts, prepared)
+            if results is not None:
+                return results
+            # Another writer recorded one of the keys since they were read: nothing was
+            # written, and under the lock the act returns that writer's events.
+            with transaction.atomic():
+                return _append_locked(organisation, acts, prepared)
         # Outside any transaction, the one statement that writes is a transaction of its own:
         # no BEGIN, no COMMIT, one round trip. Nothing is written unless it all is.
         results = _append_optimistic(organisation, acts, prepared)
@@ -346,12 +351,33 @@ def consent_record_many(
         return results
 
 
-def _unconditional(acts: list[ConsentAct]) -> bool:
-    """No act depends on what the register holds: none has an idempotency key to look up, none
-    withdraws (which needs a consent to take back)."""
-    return not any(
-        a.idempotency_key or any(d.action == Action.WITHDRAWN for d in a.decisions) for a in acts
-    )
+def _withdraws(acts: list[ConsentAct]) -> bool:
+    """Whether an act withdraws: that needs the consent it takes back (GDPR Art. 7(3)), read
+    from the states, which only the head lock (or a head still in place) keeps current."""
+    return any(d.action == Action.WITHDRAWN for a in acts for d in a.decisions)
+
+
+def _append_chained(
+    organisation: Organisation, acts: list[ConsentAct], prepared: dict
+) -> list[list[ConsentEvent]] | None:
+    """The acts appended by one statement that PostgreSQL numbers and hashes under the head
+    lock (appends.write_chained), outside any transaction; None if nothing was written because
+    an idempotency key, not on record when read, was recorded by another writer meanwhile (the
+    unique index ledger_idempotent_capture refuses the statement whole).
+
+    The keys are read first, without the lock: an event on record stays on record, so a key
+    found is final (its act returns those events), and one not found is checked again by that
+    index when the events are written."""
+    results, new_events = _chain(organisation, acts, prepared, head=None)
+    if new_events:
+        try:
+            appends.write_chained(organisation.pk, new_events)
+        except IntegrityError as error:
+            if appends.duplicate_key(error):
+                return None
+            raise
+    _announce(organisation, new_events)
+    return results
 
 
 def _append_optimistic(

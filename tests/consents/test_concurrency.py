@@ -7,7 +7,7 @@ SQLite serialises writers by design and has no row locks to test.
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from consents import services
 from consents.acts import ConsentAct, Decision
@@ -36,19 +36,24 @@ def test_eight_threads_appending_500_events_each_leave_one_valid_chain(postgres_
             start.wait()
             for i in range(EACH):
                 action = Action.GRANTED if i % 2 == 0 else Action.REFUSED
-                # Every third act carries an idempotency key: those are linked to the head as
-                # last seen (or decided under the lock), the others chained by PostgreSQL under
-                # it, all at once on the same head.
-                key = f"{subject.pk}-{i}" if i % 3 == 0 else ""
-                services.consent_record(
-                    organisation=org,
-                    act=ConsentAct(
-                        subject=subject,
-                        decisions=[Decision(purpose, action, notice)],
-                        channel=Channel.WEB_FORM,
-                        idempotency_key=key,
-                    ),
+                # Every path on the same head at once: acts chained by PostgreSQL under the head
+                # lock (every third with an idempotency key), and withdrawals (after a grant)
+                # and acts inside a transaction, linked to the head as last seen or decided
+                # under the lock.
+                decision = Decision(purpose, action, notice)
+                if i % 6 == 1:
+                    decision = Decision(purpose, Action.WITHDRAWN)
+                act = ConsentAct(
+                    subject=subject,
+                    decisions=[decision],
+                    channel=Channel.WEB_FORM,
+                    idempotency_key=f"{subject.pk}-{i}" if i % 3 == 0 else "",
                 )
+                if i % 10 == 5:
+                    with transaction.atomic():
+                        services.consent_record(organisation=org, act=act)
+                else:
+                    services.consent_record(organisation=org, act=act)
         except Exception as error:  # reported below: a thread's exception would be lost
             errors.append(error)
         finally:
@@ -70,3 +75,47 @@ def test_eight_threads_appending_500_events_each_leave_one_valid_chain(postgres_
     result = services.ledger_verify_chain(organisation=org)
     assert result.ok and result.events_checked == THREADS * EACH
     assert ConsentState.objects.filter(organisation=org).count() == THREADS
+
+
+def test_the_same_keys_sent_by_eight_writers_at_once_are_recorded_once(postgres_only, org):
+    # A double tap, a retried API call: eight writers send the same 100 acts, keys and all, at
+    # the same moment. Each key is recorded once and every writer gets the same events back.
+    purpose = PurposeFactory(organisation=org)
+    notice = published_notice(purposes=[purpose])
+    subjects = [DataSubjectFactory(organisation=org) for _ in range(10)]
+    acts = [
+        ConsentAct(
+            subject=subjects[i % 10],
+            decisions=[Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WEB_FORM,
+            idempotency_key=f"tap-{i}",
+        )
+        for i in range(100)
+    ]
+    errors, returned = [], [[] for _ in range(THREADS)]
+    start = threading.Barrier(THREADS)
+
+    def writer(mine):
+        try:
+            start.wait()
+            for act in acts:
+                (event,) = services.consent_record(organisation=org, act=act)
+                mine.append(event.pk)
+        except Exception as error:  # reported below: a thread's exception would be lost
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(mine,)) for mine in returned]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    events = ConsentEvent.objects.filter(organisation=org).order_by("sequence")
+    assert [e.sequence for e in events] == list(range(1, 101))
+    assert sorted(e.idempotency_key for e in events) == sorted(a.idempotency_key for a in acts)
+    by_key = {e.idempotency_key: e.pk for e in events}
+    assert all(mine == [by_key[a.idempotency_key] for a in acts] for mine in returned)
+    assert services.ledger_verify_chain(organisation=org).ok

@@ -462,3 +462,66 @@ def test_an_organisations_first_event_chained_by_postgresql_starts_the_chain(
     (event,) = record(org, subject, purpose, notice)
     assert (event.sequence, event.prev_hash) == (1, GENESIS_HASH)
     assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL chains them itself")
+@pytest.mark.django_db(transaction=True)
+def test_a_keyed_act_is_chained_by_postgresql_and_its_retry_returns_its_events(
+    org, subject, purpose, notice
+):
+    # The capture form, a group invite and the API send an idempotency key with every act: the
+    # key is read first (no lock), then PostgreSQL chains the act in one statement.
+    purpose.category = "service"  # not marketing: the suppression list is not asked
+    purpose.save()
+    record(org, subject, purpose, notice)
+    with CaptureQueriesContext(connection) as queries:
+        (event,) = record(org, subject, purpose, notice, idempotency_key="capture-1")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 2, statements  # the key looked up, the chained write
+    assert "FOR UPDATE" in statements[1] and "sha256" in statements[1]
+    assert (event.sequence, event.idempotency_key) == (2, "capture-1")
+
+    with CaptureQueriesContext(connection) as queries:
+        (again,) = record(org, subject, purpose, notice, idempotency_key="capture-1")
+    assert len(queries.captured_queries) == 1  # found: nothing written
+    assert (again.pk, again.hash) == (event.pk, event.hash)
+    assert ConsentEvent.objects.filter(organisation=org).count() == 2
+    assert services.ledger_verify_chain(organisation=org).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL chains them itself")
+@pytest.mark.django_db(transaction=True)
+def test_a_key_another_writer_recorded_meanwhile_returns_that_writers_events(
+    org, subject, purpose, notice, monkeypatch
+):
+    (first,) = record(org, subject, purpose, notice, idempotency_key="double-tap")
+    head = LedgerHead.objects.get(organisation=org)
+    real = appends.events_with_keys
+    reads = []
+
+    def read_before_the_other_writer_committed(organisation_id, keys):
+        reads.append(keys)
+        return [] if len(reads) == 1 else real(organisation_id, keys)
+
+    monkeypatch.setattr(appends, "events_with_keys", read_before_the_other_writer_committed)
+    refused = []
+    write_chained = appends.write_chained
+
+    def watched(organisation_id, events):
+        try:
+            write_chained(organisation_id, events)
+        except DatabaseError as error:
+            refused.append(appends.duplicate_key(error))
+            raise
+
+    monkeypatch.setattr(appends, "write_chained", watched)
+    with CaptureQueriesContext(connection) as queries:
+        (event,) = record(org, subject, purpose, notice, idempotency_key="double-tap")
+
+    assert refused == [True]  # refused whole by the unique index on the keys
+    assert len(reads) == 2  # and the key read again under the lock
+    assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == 1
+    assert (event.pk, event.hash) == (first.pk, first.hash)
+    assert ConsentEvent.objects.filter(organisation=org).count() == 1
+    assert LedgerHead.objects.get(organisation=org).hash == head.hash
+    assert services.ledger_verify_chain(organisation=org).ok
