@@ -132,12 +132,18 @@ def test_an_sqlite_database_url_gets_its_folder_created(tmp_path):
 
 def _settings_in_a_fresh_process(tmp_path, **env: str) -> dict:
     code = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         "print(json.dumps({'DEBUG': s.DEBUG, 'DEVELOPMENT': s.DEVELOPMENT, "
         "'finders': s.WHITENOISE_USE_FINDERS, 'ssl': s.SECURE_SSL_REDIRECT}))"
     )
+    return _in_a_fresh_process(tmp_path, code, **env)
+
+
+def _in_a_fresh_process(tmp_path, code: str, **env: str):
+    """What ``code`` prints as JSON, run after django.setup() in a process of its own with
+    ``env`` (settings are read once, at start-up)."""
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", "import json, django; django.setup(); " + code],
         cwd=BASE_DIR,
         env=_env_without_overrides(
             DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path / "var"), **env
@@ -256,27 +262,19 @@ def test_a_server_error_shows_the_apps_own_500_page(client, language, text, dire
 
 def test_a_checkpoint_bucket_is_configured_from_the_environment(tmp_path):
     code = (
-        "import json, django; django.setup(); from django.core.files.storage import storages; "
-        "s = storages['checkpoints']; print(json.dumps([type(s).__name__, s.bucket_name, "
-        "s.endpoint_url, s.location, s.file_overwrite, s.region_name]))"
+        "from django.core.files.storage import storages; s = storages['checkpoints']; "
+        "print(json.dumps([type(s).__name__, s.bucket_name, s.endpoint_url, s.location, "
+        "s.file_overwrite, s.region_name]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env=_env_without_overrides(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            VAR_DIR=str(tmp_path / "var"),
-            CHECKPOINT_EXPORT_BUCKET="dpo-archive",
-            CHECKPOINT_EXPORT_ENDPOINT_URL="https://s3.example.test",
-            CHECKPOINT_EXPORT_PREFIX="/constancia/",
-            CHECKPOINT_EXPORT_REGION="eu-south-2",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    storage = _in_a_fresh_process(
+        tmp_path,
+        code,
+        CHECKPOINT_EXPORT_BUCKET="dpo-archive",
+        CHECKPOINT_EXPORT_ENDPOINT_URL="https://s3.example.test",
+        CHECKPOINT_EXPORT_PREFIX="/constancia/",
+        CHECKPOINT_EXPORT_REGION="eu-south-2",
     )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+    assert storage == [
         "S3Storage",
         "dpo-archive",
         "https://s3.example.test",

@@ -18,6 +18,29 @@ THREADS = 8
 EACH = 500
 
 
+def _in_threads(work, arguments) -> list[Exception]:
+    """Run ``work(argument)`` in a thread of its own for each argument, all released at once,
+    each with its own database connection; the exceptions they raised."""
+    errors = []
+    start = threading.Barrier(len(arguments))
+
+    def run(argument):
+        try:
+            start.wait()
+            work(argument)
+        except Exception as error:  # returned: a thread's exception would be lost
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 @pytest.fixture
 def postgres_only(transactional_db):
     if connection.vendor != "postgresql":
@@ -28,44 +51,30 @@ def test_eight_threads_appending_500_events_each_leave_one_valid_chain(postgres_
     purpose = PurposeFactory(organisation=org)
     notice = published_notice(purposes=[purpose])
     subjects = [DataSubjectFactory(organisation=org) for _ in range(THREADS)]
-    errors = []
-    start = threading.Barrier(THREADS)
 
     def writer(subject):
-        try:
-            start.wait()
-            for i in range(EACH):
-                action = Action.GRANTED if i % 2 == 0 else Action.REFUSED
-                # Every path on the same head at once: acts chained by PostgreSQL under the head
-                # lock (every third with an idempotency key), and withdrawals (after a grant)
-                # and acts inside a transaction, linked to the head as last seen or decided
-                # under the lock.
-                decision = Decision(purpose, action, notice)
-                if i % 6 == 1:
-                    decision = Decision(purpose, Action.WITHDRAWN)
-                act = ConsentAct(
-                    subject=subject,
-                    decisions=[decision],
-                    channel=Channel.WEB_FORM,
-                    idempotency_key=f"{subject.pk}-{i}" if i % 3 == 0 else "",
-                )
-                if i % 10 == 5:
-                    with transaction.atomic():
-                        services.consent_record(organisation=org, act=act)
-                else:
+        for i in range(EACH):
+            action = Action.GRANTED if i % 2 == 0 else Action.REFUSED
+            # Every path on the same head at once: acts chained by PostgreSQL under the head
+            # lock (every third with an idempotency key), and withdrawals (after a grant)
+            # and acts inside a transaction, linked to the head as last seen or decided
+            # under the lock.
+            decision = Decision(purpose, action, notice)
+            if i % 6 == 1:
+                decision = Decision(purpose, Action.WITHDRAWN)
+            act = ConsentAct(
+                subject=subject,
+                decisions=[decision],
+                channel=Channel.WEB_FORM,
+                idempotency_key=f"{subject.pk}-{i}" if i % 3 == 0 else "",
+            )
+            if i % 10 == 5:
+                with transaction.atomic():
                     services.consent_record(organisation=org, act=act)
-        except Exception as error:  # reported below: a thread's exception would be lost
-            errors.append(error)
-        finally:
-            connections.close_all()
+            else:
+                services.consent_record(organisation=org, act=act)
 
-    threads = [threading.Thread(target=writer, args=(s,)) for s in subjects]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert _in_threads(writer, subjects) == []
     sequences = list(
         ConsentEvent.objects.filter(organisation=org)
         .order_by("sequence")
@@ -92,27 +101,14 @@ def test_the_same_keys_sent_by_eight_writers_at_once_are_recorded_once(postgres_
         )
         for i in range(100)
     ]
-    errors, returned = [], [[] for _ in range(THREADS)]
-    start = threading.Barrier(THREADS)
+    returned = [[] for _ in range(THREADS)]
 
     def writer(mine):
-        try:
-            start.wait()
-            for act in acts:
-                (event,) = services.consent_record(organisation=org, act=act)
-                mine.append(event.pk)
-        except Exception as error:  # reported below: a thread's exception would be lost
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for act in acts:
+            (event,) = services.consent_record(organisation=org, act=act)
+            mine.append(event.pk)
 
-    threads = [threading.Thread(target=writer, args=(mine,)) for mine in returned]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert _in_threads(writer, returned) == []
     events = ConsentEvent.objects.filter(organisation=org).order_by("sequence")
     assert [e.sequence for e in events] == list(range(1, 101))
     assert sorted(e.idempotency_key for e in events) == sorted(a.idempotency_key for a in acts)
