@@ -26,6 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, connections
 
+from .pdf import fonts_remove
+
 
 def processes() -> int:
     """How many processes render a pack's certificates (PACK_CERTIFICATE_PROCESSES, or one per
@@ -98,5 +100,6 @@ def _fork(share: list[int], render, folder: Path) -> int:
     finally:
         try:
             connections.close_all()
+            fonts_remove()  # os._exit runs no atexit handler
         finally:
             os._exit(status)

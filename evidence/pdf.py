@@ -251,15 +251,16 @@ def data_url(content: bytes, content_type: str) -> str:
 
 
 _styles = threading.local()
-# Every shared configuration still alive (a thread's goes with the thread), for _clean_up.
+# Every shared configuration still alive (a thread's goes with the thread), for fonts_remove.
 _made: "weakref.WeakSet" = weakref.WeakSet()
 
 
 @atexit.register
-def _clean_up() -> None:
-    """Remove the shared configurations' copies of the fonts (a temporary folder each) while the
-    interpreter can still do it: FontConfiguration.__del__ fails during shutdown. A forked helper
-    leaves its parent's alone."""
+def fonts_remove() -> None:
+    """Remove this process's copies of the fonts (a temporary folder per shared configuration)
+    while the interpreter can still do it: FontConfiguration.__del__ fails during shutdown, and
+    a forked helper, which ends with os._exit, must call this itself. A forked helper leaves its
+    parent's alone."""
     for font_config in list(_made):
         if font_config.made_by == os.getpid() and font_config._folder:
             shutil.rmtree(font_config._folder, ignore_errors=True)

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import pikepdf
@@ -359,3 +360,25 @@ def test_emoji_runs_in_text_are_marked_and_attributes_are_not():
         '<p title="😊">Sí <span lang="und-Zsye">👍🏽</span> y '
         '<span lang="und-Zsye">👨\u200d👩\u200d👧</span></p><title>a 😊</title>'
     )
+
+
+def test_the_copies_of_the_fonts_are_removed_at_exit_but_not_a_parents(monkeypatch, tmp_path):
+    # Only this test's configurations: the suite's own stay in use.
+    monkeypatch.setattr(evidence_pdf, "_styles", threading.local())
+    monkeypatch.setattr(evidence_pdf, "_made", weakref.WeakSet())
+    evidence_pdf.render_pdf(
+        html="<p>Hola</p>", base_url=None, attachments=[], title="t", language="es"
+    )
+    mine, _sheets = evidence_pdf._shared_styles()
+    folder = Path(mine._folder)
+    inherited = type(mine)()  # as a forked helper holds its parent's
+    inherited._folder = tmp_path / "parent's fonts"
+    inherited._folder.mkdir()
+    inherited.made_by = os.getpid() + 1
+    evidence_pdf._made.add(inherited)
+    assert folder.is_dir()
+
+    evidence_pdf.fonts_remove()
+
+    assert not folder.exists() and mine._folder is None
+    assert inherited._folder.is_dir()
