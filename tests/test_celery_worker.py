@@ -71,3 +71,14 @@ def test_worker_tests_opt_out_of_eager_mode(settings):
     # Every other test runs tasks in-process (tests/conftest.py); these must reach the broker.
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
     assert ping.app.conf.task_always_eager is False
+
+
+def test_a_pool_process_removes_its_copy_of_the_fonts_as_it_ends(monkeypatch):
+    from celery.signals import worker_process_shutdown
+
+    from evidence import pdf
+
+    removed = []
+    monkeypatch.setattr(pdf, "fonts_remove", lambda: removed.append(True))
+    worker_process_shutdown.send(sender=None, pid=1, exitcode=0)
+    assert removed == [True]
