@@ -25,7 +25,7 @@ from simple_history.models import HistoricalRecords
 from accounts.history import AuditedHistoricalModel
 from accounts.models import FrozenOnPublish, Organisation
 
-from . import rules
+from . import phones, rules
 from .choices import (  # noqa: F401 (the register's vocabulary, importable from here as before)
     HIDDEN_STATUSES,
     Action,
@@ -158,7 +158,7 @@ class DataSubject(models.Model):
         """What identifies the person now; its HMAC goes into each ledger event."""
         return {
             "full_name": self.full_name.strip(),
-            "phone": self.phone.as_e164 if self.phone else "",
+            "phone": phones.e164(self.phone),
             "email": self.email.strip().lower(),
             "guardian_name": self.guardian_name.strip(),
         }

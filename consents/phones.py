@@ -45,3 +45,11 @@ def try_parse_phone(raw: str, region: str) -> PhoneNumber | None:
         return parse_phone(raw, region)
     except ValidationError:
         return None
+
+
+def e164(phone) -> str:
+    """A stored number (DataSubject.phone: a PhoneNumber, or None or "" when blank) in E.164, ""
+    for none. ``if phone`` would format and validate the number once more just to answer."""
+    if isinstance(phone, PhoneNumber) and (phone.raw_input or phone.national_number):
+        return phone.as_e164
+    return ""

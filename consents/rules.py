@@ -130,19 +130,26 @@ def ensure_each_purpose_once(decisions: list) -> None:
         raise ValidationError(_("Each purpose can be answered once per capture."), code="twice")
 
 
+# The choices as sets, made once: Django's Choices.values builds a new list at every use, and
+# these are checked at every append.
+_CHANNELS = frozenset(Channel.values)
+_GIVEN_BY = frozenset(GivenBy.values)
+_ACTIONS = frozenset(Action.values)
+
+
 def ensure_channel(channel: str) -> None:
     """GDPR Art. 7(1): how the person gave their answer is part of the proof."""
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         raise ValidationError(_("Choose how the person gave their answer."), code="channel")
 
 
 def ensure_given_by(given_by: str) -> None:
-    if given_by not in GivenBy.values:
+    if given_by not in _GIVEN_BY:
         raise ValidationError(_("Unknown consenting person."), code="given_by")
 
 
 def ensure_action(action: str) -> None:
-    if action not in Action.values:
+    if action not in _ACTIONS:
         raise ValidationError(_("Unknown action."), code="action")
 
 

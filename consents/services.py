@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry, Organisation, User
 from accounts.services import audit_record, version_publish
 
-from . import appends, chain, checkpoints, rules, selectors, signals
+from . import appends, chain, checkpoints, phones, rules, selectors, signals
 from .acts import ConsentAct, Decision, PersonDetails, ProofInput
 from .models import (
     GENESIS_HASH,
@@ -261,19 +261,18 @@ def _grants_marketing(act: ConsentAct) -> bool:
 def _check_suppressed(organisation: Organisation, acts: list[ConsentAct]) -> None:
     """GDPR Art. 21(3): no marketing grant for a number on the suppression list (one query for
     the whole batch, and none when nothing in it grants marketing)."""
-    marketing = [a for a in acts if _grants_marketing(a) and a.subject.phone]
+    numbers = {id(a): phones.e164(a.subject.phone) for a in acts if _grants_marketing(a)}
+    marketing = [a for a in acts if numbers.get(id(a))]
     if not marketing:
         return
-    suppressed = selectors.suppressed_among(
-        organisation, [a.subject.phone.as_e164 for a in marketing]
-    )
+    suppressed = selectors.suppressed_among(organisation, [numbers[id(a)] for a in marketing])
     if not suppressed:
         return
     for act in marketing:
         for decision in act.decisions:
             if decision.action == Action.GRANTED:
                 rules.ensure_not_suppressed(
-                    decision.purpose, suppressed=act.subject.phone.as_e164 in suppressed
+                    decision.purpose, suppressed=numbers[id(act)] in suppressed
                 )
 
 

@@ -5,9 +5,10 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 from PIL import Image
 
-from consents.phones import parse_phone
+from consents.phones import e164, parse_phone
 from consents.uploads import inspect_upload
 
 
@@ -100,3 +101,19 @@ def test_an_iphone_heic_photo_is_kept_as_sent_with_a_jpeg_to_show_it():
     assert upload.content_type == "image/heic" and upload.name == "IMG_0001.HEIC"
     assert upload.content == out.getvalue()
     assert upload.rendition.startswith(b"\xff\xd8\xff")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "",
+        to_python("+34600123456"),
+        to_python("+34 600 12 34 56"),
+        PhoneNumber(raw_input="x1"),
+    ],
+)
+def test_a_stored_number_in_e164_is_what_the_identifiers_always_hashed(stored):
+    # e164() spares the append a format and a validation; the HMAC of the identifiers must not
+    # change, so it answers what `stored.as_e164 if stored else ""` did.
+    assert e164(stored) == (stored.as_e164 if stored else "")
