@@ -158,11 +158,16 @@ def consent_capture(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            ledger_head_lock(organisation)
+            if connection.vendor != "postgresql":
+                ledger_head_lock(organisation)  # SQLite: writers take turns from the start
+            # On PostgreSQL the head is locked only when the events are written, at the end:
+            # captures by several staff at once find or create their people and keep their
+            # proofs side by side. A key found here is final; one recorded by a concurrent
+            # capture meanwhile is found when the events are written (_Replayed, below).
             replayed = _replay(organisation, act.idempotency_key)
             if replayed:
                 return CaptureResult(replayed[0].subject, replayed, False, replayed=True)
-            subject, created = subject_find_or_create(organisation=organisation, person=person)
+            subject, created = _capture_subject(organisation, person)
             kept = proof_create(
                 organisation=organisation,
                 subject=subject,
@@ -180,12 +185,42 @@ def consent_capture(
                     given_by=GivenBy.GUARDIAN if person.is_minor else GivenBy.SUBJECT,
                 ),
             )
-    except BaseException:
+            if isinstance(events, Replayed):
+                raise _Replayed(events)  # undo this capture's person and proof
+    except BaseException as error:
         # Nothing is kept from a failed capture: no row (rolled back) and no file (removed here).
         for name in stored:
             ProofFile.file.field.storage.delete(name)
+        if isinstance(error, _Replayed):
+            # The same capture (its key) was recorded by another request while this one ran:
+            # its events are the answer, as if this one had arrived after it.
+            return CaptureResult(error.events[0].subject, error.events, False, replayed=True)
         raise
     return CaptureResult(subject, events, created)
+
+
+class Replayed(list):
+    """The events an act's idempotency key was recorded with earlier, returned in its place by
+    consent_record_many: nothing new was written for it."""
+
+
+class _Replayed(Exception):
+    def __init__(self, events: list[ConsentEvent]):
+        super().__init__("replayed")
+        self.events = events
+
+
+def _capture_subject(organisation: Organisation, person: PersonDetails):
+    """subject_find_or_create, for a capture that does not hold the head lock: if another
+    capture created the same person (their number) since it looked, that person is the one."""
+    try:
+        with transaction.atomic():  # a savepoint: the duplicate undoes only this
+            return subject_find_or_create(organisation=organisation, person=person)
+    except (IntegrityError, ValidationError):
+        found = DataSubject.objects.filter(organisation=organisation, phone=person.phone)
+        if not found.exists():
+            raise
+    return subject_find_or_create(organisation=organisation, person=person)
 
 
 def _replay(organisation: Organisation, idempotency_key: str) -> list[ConsentEvent]:
@@ -443,7 +478,7 @@ def _chain(
     new_events: list[ConsentEvent] = []
     for act in acts:
         if act.idempotency_key in existing:
-            results.append(existing[act.idempotency_key])
+            results.append(Replayed(existing[act.idempotency_key]))
             continue
         common, subject_hmac = prepared[id(act)]
         recorded = []

@@ -10,8 +10,17 @@ import pytest
 from django.db import connection, connections, transaction
 
 from consents import services
-from consents.acts import ConsentAct, Decision
-from consents.models import Action, Channel, ConsentEvent, ConsentState
+from consents.acts import ConsentAct, Decision, PersonDetails, ProofInput
+from consents.models import (
+    Action,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    DataSubject,
+    LedgerHead,
+    Proof,
+)
+from consents.phones import parse_phone
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 THREADS = 8
@@ -115,3 +124,104 @@ def test_the_same_keys_sent_by_eight_writers_at_once_are_recorded_once(postgres_
     by_key = {e.idempotency_key: e.pk for e in events}
     assert all(mine == [by_key[a.idempotency_key] for a in acts] for mine in returned)
     assert services.ledger_verify_chain(organisation=org).ok
+
+
+def _capture(org, purpose, notice, phone: str, key: str, quote: str):
+    return services.consent_capture(
+        organisation=org,
+        person=PersonDetails(phone=parse_phone(phone, "ES"), full_name="Ana Ruiz"),
+        act=ConsentAct(
+            decisions=[Decision(purpose, Action.GRANTED, notice)],
+            channel=Channel.WHATSAPP,
+            idempotency_key=key,
+        ),
+        proof=ProofInput(quote=quote),
+    )
+
+
+def test_staff_capturing_at_once_find_or_create_each_person_once(postgres_only, org):
+    # Eight staff capture at once, without waiting for each other's whole capture: 40 people,
+    # each captured by two of them (the same number), each capture with its own key and quote.
+    purpose = PurposeFactory(organisation=org)
+    notice = published_notice(purposes=[purpose])
+
+    def staff(number):
+        for n in range(40):
+            phone = f"+34 611 000 {n:03d}"
+            _capture(org, purpose, notice, phone, f"staff{number}-{n}", f"Sí ({number})")
+
+    assert _in_threads(staff, range(THREADS)) == []
+    assert DataSubject.objects.filter(organisation=org).count() == 40
+    assert ConsentEvent.objects.filter(organisation=org).count() == THREADS * 40
+    assert Proof.objects.filter(organisation=org).count() == THREADS * 40
+    result = services.ledger_verify_chain(organisation=org)
+    assert result.ok and result.events_checked == THREADS * 40
+
+
+def test_one_capture_sent_by_eight_requests_at_once_is_recorded_once(postgres_only, org):
+    # A double-tapped form (or a retried API call) eight times over, all at the same moment, for
+    # a person not yet known: one person, one event, one proof; every request gets that event.
+    purpose = PurposeFactory(organisation=org)
+    notice = published_notice(purposes=[purpose])
+    answers = []
+
+    def request(_number):
+        result = _capture(org, purpose, notice, "+34 622 000 001", "tap-tap", "Sí, acepto")
+        answers.append((result.subject.pk, [e.pk for e in result.events], result.replayed))
+
+    assert _in_threads(request, range(THREADS)) == []
+    (event,) = ConsentEvent.objects.filter(organisation=org)
+    assert DataSubject.objects.filter(organisation=org).count() == 1
+    assert Proof.objects.filter(organisation=org).get().pk == event.proof_id  # none left over
+    assert {(subject, tuple(events)) for subject, events, _ in answers} == {
+        (event.subject_id, (event.pk,))
+    }
+    assert sorted(replayed for *_, replayed in answers) == [False] + [True] * (THREADS - 1)
+
+
+def test_a_capture_waits_for_the_head_only_to_write_its_events(postgres_only, org):
+    # Another writer holds the head. A capture finds or creates its person and keeps its proof
+    # meanwhile, and waits only at the statement that writes its events.
+    import time
+
+    purpose = PurposeFactory(organisation=org)
+    notice = published_notice(purposes=[purpose])
+    holder = connections.create_connection("default")
+    holder.set_autocommit(False)
+    waiting = None
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM consents_ledgerhead WHERE organisation_id = %s FOR UPDATE",
+                [org.pk],
+            )
+            if cursor.fetchone() is None:  # the organisation's first event: make its head
+                holder.rollback()
+                LedgerHead.objects.create(organisation=org)
+                cursor.execute(
+                    "SELECT 1 FROM consents_ledgerhead WHERE organisation_id = %s FOR UPDATE",
+                    [org.pk],
+                )
+        capture = threading.Thread(
+            target=lambda: _in_threads(
+                lambda _n: _capture(org, purpose, notice, "+34 633 000 001", "k", "Sí"), [0]
+            )
+        )
+        capture.start()
+        with connection.cursor() as cursor:  # autocommit: each look is a fresh snapshot
+            for _ in range(200):
+                cursor.execute(
+                    "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+                row = cursor.fetchone()
+                if row:
+                    waiting = row[0]
+                    break
+                time.sleep(0.05)
+    finally:
+        holder.rollback()
+        holder.close()
+    capture.join()
+    assert waiting is not None and "INSERT INTO consents_consentevent" in waiting, waiting
+    assert ConsentEvent.objects.filter(organisation=org).count() == 1
