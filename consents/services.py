@@ -148,7 +148,10 @@ def consent_capture(
     act: ConsentAct,
     proof: ProofInput | None = None,
 ) -> CaptureResult:
-    """Staff capture at first contact: find or create the person, keep the proof, append events.
+    """Staff capture at first contact: find or create the person, keep the proof, append events,
+    all or nothing. The same idempotency key twice (a double tap, a retried API call) records
+    once: the second answers with the first's events (``replayed``), keeping nothing of its own,
+    even when both arrive at the same moment.
 
     LOPDGDD Art. 7: under 14, the parent or guardian is the one who consents; their name is kept
     with the subject (personal data) and the events record that a guardian gave the answer.
