@@ -43,6 +43,7 @@ from consents.models import (
 from .explain import explain_rows
 from .report import peak_rss_mb, percentile, summary_ms, table
 from .seed import dpo_email
+from .verify import HASHES, LINKS
 
 WARMUP = 3
 
@@ -209,9 +210,7 @@ def _verify_costs(result: dict) -> str:
     the same texts: the floor for any verification that checks every hash in the database."""
     rows = [[label, f"{seconds:.2f}"] for label, seconds in result["floors"].items()]
     rows.append(["hashlib SHA-256, in memory (the reference)", f"{result['hashlib_seconds']:.2f}"])
-    floors = result["floors"]
-    links = next(v for k, v in floors.items() if k.startswith("links"))
-    hashes = next(v for k, v in floors.items() if k.startswith("floor: PostgreSQL's SHA-256"))
+    links, hashes = result["floors"][LINKS], result["floors"][HASHES]
     return (
         "Where verification's time goes, and its floor\n"
         + table(["step", "s"], rows)
@@ -339,13 +338,8 @@ def _appends(
         )
 
     run_key = uuid.uuid4().hex[:12]  # keys of earlier runs are on record: never reuse one
-    shares = [
-        [
-            (n * writers + w, subject, decision)
-            for n, (subject, decision) in enumerate(jobs[w::writers])
-        ]
-        for w in range(writers)
-    ]
+    numbered = list(enumerate(jobs))
+    shares = [numbered[n::writers] for n in range(writers)]
     latencies: list[list[float]] = [[] for _ in range(writers)]
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers + 1)
@@ -354,7 +348,7 @@ def _appends(
         try:
             connection.ensure_connection()
             barrier.wait()
-            for number, subject, decision in share:
+            for number, (subject, decision) in share:
                 begun = time.perf_counter()
                 services.consent_record(
                     organisation=org,

@@ -227,13 +227,11 @@ def _capture_subject(organisation: Organisation, person: PersonDetails):
 
 
 def _replay(organisation: Organisation, idempotency_key: str) -> list[ConsentEvent]:
+    """The events recorded earlier under ``idempotency_key``, by sequence (the look-up
+    consent_record_many makes of every key)."""
     if not idempotency_key:
         return []
-    return list(
-        ConsentEvent.objects.filter(
-            organisation=organisation, idempotency_key=idempotency_key
-        ).order_by("sequence")
-    )
+    return appends.events_with_keys(organisation.pk, [idempotency_key])
 
 
 # --- the ledger -----------------------------------------------------------------------------

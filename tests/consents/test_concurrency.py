@@ -5,6 +5,7 @@ SQLite serialises writers by design and has no row locks to test.
 """
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -182,29 +183,23 @@ def test_one_capture_sent_by_eight_requests_at_once_is_recorded_once(postgres_on
 def test_a_capture_waits_for_the_head_only_to_write_its_events(postgres_only, org):
     # Another writer holds the head. A capture finds or creates its person and keeps its proof
     # meanwhile, and waits only at the statement that writes its events.
-    import time
-
     purpose = PurposeFactory(organisation=org)
     notice = published_notice(purposes=[purpose])
+    LedgerHead.objects.get_or_create(organisation=org)
     holder = connections.create_connection("default")
     holder.set_autocommit(False)
-    waiting = None
+    errors, waiting = [], None
     try:
         with holder.cursor() as cursor:
             cursor.execute(
                 "SELECT 1 FROM consents_ledgerhead WHERE organisation_id = %s FOR UPDATE",
                 [org.pk],
             )
-            if cursor.fetchone() is None:  # the organisation's first event: make its head
-                holder.rollback()
-                LedgerHead.objects.create(organisation=org)
-                cursor.execute(
-                    "SELECT 1 FROM consents_ledgerhead WHERE organisation_id = %s FOR UPDATE",
-                    [org.pk],
-                )
         capture = threading.Thread(
-            target=lambda: _in_threads(
-                lambda _n: _capture(org, purpose, notice, "+34 633 000 001", "k", "Sí"), [0]
+            target=lambda: errors.extend(
+                _in_threads(
+                    lambda _n: _capture(org, purpose, notice, "+34 633 000 001", "k", "Sí"), [0]
+                )
             )
         )
         capture.start()
@@ -223,5 +218,6 @@ def test_a_capture_waits_for_the_head_only_to_write_its_events(postgres_only, or
         holder.rollback()
         holder.close()
     capture.join()
+    assert errors == []
     assert waiting is not None and "INSERT INTO consents_consentevent" in waiting, waiting
     assert ConsentEvent.objects.filter(organisation=org).count() == 1
