@@ -167,13 +167,10 @@ def _invitation_create(
     except IntegrityError:
         raise ValidationError(already % {"email": email}) from None
     audit_record(
-        organisation=organisation,
+        invitation,
+        AuditEntry.Action.INVITED,
         user=invited_by,
         request=request,
-        register=Invitation,
-        action=AuditEntry.Action.INVITED,
-        object_id=invitation.pk,
-        object_repr=str(invitation),
         details=[{"field": "role", "old": "", "new": invitation.role}],
     )
     base = base_url.rstrip("/")
@@ -266,13 +263,10 @@ def _answer(invitation: Invitation, status: str, action: str, user: User, reques
     invitation.answered_at = timezone.now()
     invitation.save(update_fields=["status", "answered_at"])
     audit_record(
-        organisation=invitation.organisation,
+        invitation,
+        action,
         user=user,
         request=request,
-        register=Invitation,
-        action=action,
-        object_id=invitation.pk,
-        object_repr=str(invitation),
         details=[{"field": "status", "old": Invitation.Status.PENDING, "new": status}],
     )
     return invitation
@@ -301,31 +295,44 @@ def membership_remove(*, membership: Membership) -> None:
 
 
 def audit_record(
+    instance: models.Model | None = None,
+    action: AuditEntry.Action | None = None,
     *,
-    organisation: Organisation,
     user: User | None,
     request=None,
-    register: type[models.Model],
-    action: AuditEntry.Action,
+    organisation: Organisation | None = None,
+    register: type[models.Model] | None = None,
     object_id: str = "",
-    object_repr: str = "",
+    object_repr: str | None = None,
     details: list[dict] | None = None,
 ) -> AuditEntry:
     """Put on record an act that history tracking does not see (invariant 6): taking a copy of
     evidence, verifying it, publishing a text, answering an invitation.
 
+    An act on one row names the row (``audit_record(link, AuditEntry.Action.REVOKED, ...)``): its
+    model is the register, and its organisation, id and text (unless ``object_repr`` says it
+    better) are the entry's. An act on no single row names ``organisation`` and ``register``.
+
     ``register`` is the model the act concerns: the Activity page names and filters registers by
     its ``_meta.model_name``, the same label history-tracked changes carry.
     """
+    if instance is not None:
+        register = type(instance)
+        object_id = instance.pk
+        # The id, not the row: reading instance.organisation could cost a query.
+        organisation_id = instance.organisation_id
+        object_repr = str(instance) if object_repr is None else object_repr
+    else:
+        organisation_id = organisation.pk
     return AuditEntry.objects.create(
-        organisation=organisation,
+        organisation_id=organisation_id,
         user=user,
         ip_address=client_ip(request),
         register=register._meta.model_name,
         # An unknown action is a programming error: refuse it rather than store a free string.
         action=AuditEntry.Action(action),
         object_id=str(object_id),
-        object_repr=object_repr[:200],
+        object_repr=(object_repr or "")[:200],
         changes=details or [],
     )
 
@@ -355,13 +362,10 @@ def version_publish(
     locked.published_at = timezone.now()
     locked.save(update_fields=["sha256", "published_at"])
     audit_record(
-        organisation=locked.organisation,
+        locked,
+        AuditEntry.Action.PUBLISHED,
         user=published_by,
         request=request,
-        register=model,
-        action=AuditEntry.Action.PUBLISHED,
-        object_id=locked.pk,
-        object_repr=str(locked),
         details=[{"field": "sha256", "old": "", "new": locked.sha256}],
     )
     return locked

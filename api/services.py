@@ -58,13 +58,10 @@ def api_key_create(
         created_by=user,
     )
     audit_record(
-        organisation=organisation,
+        key,
+        AuditEntry.Action.CREATED,
         user=user,
         request=request,
-        register=ApiKey,
-        action=AuditEntry.Action.CREATED,
-        object_id=key.pk,
-        object_repr=str(key),
         details=[{"field": "scopes", "old": "", "new": ", ".join(chosen)}],
     )
     return key, plaintext
@@ -78,15 +75,7 @@ def api_key_revoke(*, key: ApiKey, user: User, request=None) -> ApiKey:
     key.revoked_at = timezone.now()
     key.revoked_by = user
     key.save(update_fields=["revoked_at", "revoked_by"])
-    audit_record(
-        organisation=key.organisation,
-        user=user,
-        request=request,
-        register=ApiKey,
-        action=AuditEntry.Action.REVOKED,
-        object_id=key.pk,
-        object_repr=str(key),
-    )
+    audit_record(key, AuditEntry.Action.REVOKED, user=user, request=request)
     return key
 
 

@@ -640,12 +640,10 @@ class JobDownload(OrganisationView, APIView):
         ):
             raise Http404(_("No file for this job."))
         audit_record(
-            organisation=self.organisation,
+            job,
+            AuditEntry.Action.DOWNLOADED,
             user=self.key.created_by,
             request=request._request,
-            register=Job,
-            action=AuditEntry.Action.DOWNLOADED,
-            object_id=job.pk,
             object_repr=(
                 f"{job.result_name} ({job.result_sha256[:12]}…) · API key {self.key.prefix}…"
             ),

@@ -84,12 +84,10 @@ def webhook_create(
         created_by=user,
     )
     audit_record(
-        organisation=organisation,
+        hook,
+        AuditEntry.Action.CREATED,
         user=user,
         request=request,
-        register=Webhook,
-        action=AuditEntry.Action.CREATED,
-        object_id=hook.pk,
         object_repr=hook.url,
         details=[{"field": "events", "old": "", "new": ", ".join(chosen)}],
     )
@@ -107,13 +105,7 @@ def webhook_disable(*, webhook: Webhook, user: User, request=None) -> Webhook:
         status=WebhookDelivery.Status.FAILED, last_error="webhook switched off"
     )
     audit_record(
-        organisation=webhook.organisation,
-        user=user,
-        request=request,
-        register=Webhook,
-        action=AuditEntry.Action.REVOKED,
-        object_id=webhook.pk,
-        object_repr=webhook.url,
+        webhook, AuditEntry.Action.REVOKED, user=user, request=request, object_repr=webhook.url
     )
     return webhook
 

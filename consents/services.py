@@ -596,13 +596,10 @@ def notice_update_draft(
         ]
         if created or changes:
             audit_record(
-                organisation=notice.organisation,
+                notice,
+                AuditEntry.Action.CREATED if created else AuditEntry.Action.CHANGED,
                 user=changed_by,
                 request=request,
-                register=NoticeVersion,
-                action=AuditEntry.Action.CREATED if created else AuditEntry.Action.CHANGED,
-                object_id=notice.pk,
-                object_repr=str(notice),
                 details=[] if created else changes,
             )
     return notice
@@ -1024,13 +1021,10 @@ def consent_link_create(
         link.save()
         link.purposes.set(purposes)
         audit_record(
-            organisation=organisation,
+            link,
+            AuditEntry.Action.CREATED,
             user=created_by,
             request=request,
-            register=ConsentLink,
-            action=AuditEntry.Action.CREATED,
-            object_id=link.pk,
-            object_repr=str(link)[:200],
             details=[
                 {"field": "purposes", "old": "", "new": ", ".join(p.code for p in purposes)},
                 {"field": "expires_at", "old": "", "new": link.expires_at.isoformat()},
@@ -1065,13 +1059,10 @@ def consent_link_revoke(
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
         audit_record(
-            organisation=link.organisation,
+            link,
+            AuditEntry.Action.REVOKED,
             user=revoked_by,
             request=request,
-            register=ConsentLink,
-            action=AuditEntry.Action.REVOKED,
-            object_id=link.pk,
-            object_repr=str(link)[:200],
             details=[{"field": "revoked_at", "old": "", "new": link.revoked_at.isoformat()}],
         )
     return link
@@ -1142,13 +1133,10 @@ def unconfirmed_answer_dismiss(
     answer.resolved_by = dismissed_by
     answer.save(update_fields=["status", "resolved_at", "resolved_by"])
     audit_record(
-        organisation=answer.organisation,
+        answer,
+        AuditEntry.Action.CHANGED,
         user=dismissed_by,
         request=request,
-        register=UnconfirmedAnswer,
-        action=AuditEntry.Action.CHANGED,
-        object_id=answer.pk,
-        object_repr=str(answer)[:200],
         details=[{"field": "status", "old": "pending", "new": "dismissed"}],
     )
     return answer
@@ -1428,13 +1416,10 @@ def suppression_add(
             )
         )
         audit_record(
-            organisation=organisation,
+            entry,
+            AuditEntry.Action.CREATED,
             user=user,
             request=request,
-            register=SuppressedNumber,
-            action=AuditEntry.Action.CREATED,
-            object_id=entry.pk,
-            object_repr=str(entry)[:200],
             details=[{"field": "reason", "old": "", "new": reason}],
         )
     return entry, created

@@ -216,12 +216,10 @@ def proof_rendition(request, pk):
 
 def _proof_attachment(request, record, stored, *, filename, content_type, sha256):
     audit_record(
-        organisation=request.organisation,
+        record,
+        AuditEntry.Action.DOWNLOADED,
         user=request.user,
         request=request,
-        register=ProofFile,
-        action=AuditEntry.Action.DOWNLOADED,
-        object_id=record.pk,
         object_repr=f"{filename} ({sha256[:12]}…)",
     )
     response = FileResponse(

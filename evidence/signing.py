@@ -145,12 +145,10 @@ def _store(
     record.full_clean(exclude=["created_by"])
     record.save()
     audit_record(
-        organisation=organisation,
+        record,
+        AuditEntry.Action.CREATED,
         user=created_by,
         request=request,
-        register=SigningCertificate,
-        action=AuditEntry.Action.CREATED,
-        object_id=record.pk,
         object_repr=f"{record.subject_name} ({record.fingerprint_sha256[:16]}…)",
         details=[
             {
@@ -229,18 +227,9 @@ def certificate_generate_self_signed(
     not prove who the organisation is (no CA vouches for it). Uploading a qualified certificate
     replaces it. The previous active certificate is deactivated, never deleted: old PDFs name it.
     """
-    certificate, bundle, password = _self_signed_material(organisation)
+    material = _self_signed_material(organisation)
     with transaction.atomic():
-        return _store(
-            organisation=organisation,
-            certificate=certificate,
-            chain=[],
-            pkcs12_data=bundle,
-            password=password,
-            self_signed=True,
-            created_by=created_by,
-            request=request,
-        )
+        return _store_self_signed(organisation, material, created_by=created_by, request=request)
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
@@ -340,22 +329,30 @@ def certificate_for_signing(organisation: Organisation) -> SigningCertificate:
     current = active_certificate(organisation)
     if current is not None:
         return current
-    certificate, bundle, password = _self_signed_material(organisation)
+    material = _self_signed_material(organisation)
     with transaction.atomic():
         # Re-check under the organisation lock: two first exports must not make two certificates.
         Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
         current = active_certificate(organisation)
         if current is not None:
             return current
-        return _store(
-            organisation=organisation,
-            certificate=certificate,
-            chain=[],
-            pkcs12_data=bundle,
-            password=password,
-            self_signed=True,
-            created_by=None,
-        )
+        return _store_self_signed(organisation, material, created_by=None)
+
+
+def _store_self_signed(
+    organisation: Organisation, material: tuple, *, created_by: User | None, request=None
+) -> SigningCertificate:
+    certificate, bundle, password = material
+    return _store(
+        organisation=organisation,
+        certificate=certificate,
+        chain=[],
+        pkcs12_data=bundle,
+        password=password,
+        self_signed=True,
+        created_by=created_by,
+        request=request,
+    )
 
 
 # --- signing --------------------------------------------------------------------------------

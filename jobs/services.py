@@ -155,11 +155,9 @@ def job_finish(*, job: Job, worker: str, temp: Path | None, filename: str) -> Jo
         job.refresh_from_db()
         if job.has_file:
             audit_record(
-                organisation=job.organisation,
+                job,
+                AuditEntry.Action.EXPORTED,
                 user=job.requested_by,
-                register=Job,
-                action=AuditEntry.Action.EXPORTED,
-                object_id=job.pk,
                 object_repr=f"{job.kind_label}: {job.description}"[:200],
                 details=[{"field": "sha256", "old": "", "new": job.result_sha256}],
             )

@@ -33,12 +33,10 @@ def job_download(request, pk):
     if job.status != Job.Status.DONE or not job.result or not job.has_file:
         raise Http404("No file for this job")
     audit_record(
-        organisation=request.organisation,
+        job,
+        AuditEntry.Action.DOWNLOADED,
         user=request.user,
         request=request,
-        register=Job,
-        action=AuditEntry.Action.DOWNLOADED,
-        object_id=job.pk,
         object_repr=f"{job.result_name} ({job.result_sha256[:12]}…)",
     )
     return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result_name)
