@@ -75,10 +75,15 @@ def link_create(request, pk):
 @org_view("withdraw_consent")
 @require_POST
 def link_revoke(request, pk):
-    link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="personal")
+    link = _revoke(request, pk, ConsentLink.Kind.PERSONAL)
+    return redirect("consents:subject", org_slug=request.organisation.slug, pk=link.subject_id)
+
+
+def _revoke(request, pk, kind: str) -> ConsentLink:
+    link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind=kind)
     services.consent_link_revoke(link=link, revoked_by=request.user, request=request)
     messages.success(request, _("The link no longer works. Consent already given stays."))
-    return redirect("consents:subject", org_slug=request.organisation.slug, pk=link.subject_id)
+    return link
 
 
 @org_view("manage_purposes")
@@ -121,7 +126,5 @@ def generic_poster(request, pk):
 @org_view("manage_purposes")
 @require_POST
 def generic_revoke(request, pk):
-    link = get_for_org_or_404(ConsentLink, request.organisation, pk=pk, kind="generic")
-    services.consent_link_revoke(link=link, revoked_by=request.user, request=request)
-    messages.success(request, _("The link no longer works. Consent already given stays."))
+    _revoke(request, pk, ConsentLink.Kind.GENERIC)
     return redirect("consents:generic_links", org_slug=request.organisation.slug)

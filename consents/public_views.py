@@ -5,6 +5,7 @@ guessing tokens or flooding one link gets a "try again later" page (429), never 
 Unknown tokens get 404 and expired or revoked ones 410: neither page says whose link it was.
 """
 
+import functools
 import hashlib
 
 from django.conf import settings
@@ -55,6 +56,19 @@ def _resolve(request, token: str):
     return link, None
 
 
+def _link_page(view):
+    """The view for a usable link: rate limits first (429), then the token (404 or 410)."""
+
+    @functools.wraps(view)
+    def wrapped(request, token):
+        if limited := _rate_limited(request, token):
+            return limited
+        link, gone = _resolve(request, token)
+        return gone or view(request, link)
+
+    return wrapped
+
+
 def _language(request, link: ConsentLink) -> str:
     """The person's language unless they picked one with the language switcher."""
     if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
@@ -65,12 +79,8 @@ def _language(request, link: ConsentLink) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def consent_page(request, token):
-    if limited := _rate_limited(request, token):
-        return limited
-    link, gone = _resolve(request, token)
-    if gone:
-        return gone
+@_link_page
+def consent_page(request, link):
     language = _language(request, link)
     with translation.override(language):
         choices = selectors.public_choices(link=link, language=language, subject=link.subject)
@@ -108,12 +118,8 @@ def consent_page(request, token):
 
 
 @require_POST
-def withdraw(request, token):
-    if limited := _rate_limited(request, token):
-        return limited
-    link, gone = _resolve(request, token)
-    if gone:
-        return gone
+@_link_page
+def withdraw(request, link):
     with translation.override(_language(request, link)):
         purpose = Purpose.objects.filter(
             organisation=link.organisation, pk=request.POST.get("purpose") or None

@@ -8,35 +8,20 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from accounts.models import Organisation, User
-
 from . import background
 from . import services as jobs
 from .models import Job
 from .services import MAX_RETRIES, retry_countdown
 
 
-def job_enqueue(
-    *,
-    organisation: Organisation,
-    kind: str,
-    parameters: dict,
-    requested_by: User | None,
-    description: str = "",
-) -> Job:
-    """Record a job and run it once the row is committed: a worker never looks for a job that a
-    rolled-back request never made.
+def job_enqueue(**fields) -> Job:
+    """Record a job (``fields`` are what jobs.services.job_create takes) and run it once the row
+    is committed: a worker never looks for a job that a rolled-back request never made.
 
     Who runs it is settings.JOBS_RUNNER: "celery" (a worker, through Redis), "thread" (this
     process's background runner, jobs.background: the page returns at once) or "inline" (here,
     before the page returns: the test suite)."""
-    job = jobs.job_create(
-        organisation=organisation,
-        kind=kind,
-        parameters=parameters,
-        requested_by=requested_by,
-        description=description,
-    )
+    job = jobs.job_create(**fields)
     transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
     return job
 
