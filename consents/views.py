@@ -329,20 +329,27 @@ def register_csv(request):
 # --- ledger integrity -----------------------------------------------------------------------
 
 
+def ledger_check_told(request, check, verified: str):
+    """Back to the Ledger integrity page, saying ``verified`` or where the chain broke."""
+    if check.ok:
+        messages.success(request, verified)
+    else:
+        messages.error(
+            request,
+            _("The ledger is broken at reference #%(seq)s: %(reason)s")
+            % {"seq": check.broken_sequence, "reason": check.reason},
+        )
+    return redirect("consents:ledger", org_slug=request.organisation.slug)
+
+
 @org_view("verify_ledger")
 def ledger(request):
     org = request.organisation
     if request.method == "POST":
         check = services.ledger_verify(organisation=org, triggered_by=request.user.email)
-        if check.ok:
-            messages.success(request, _("The ledger verifies: every event matches its hash."))
-        else:
-            messages.error(
-                request,
-                _("The ledger is broken at reference #%(seq)s: %(reason)s")
-                % {"seq": check.broken_sequence, "reason": check.reason},
-            )
-        return redirect("consents:ledger", org_slug=org.slug)
+        return ledger_check_told(
+            request, check, _("The ledger verifies: every event matches its hash.")
+        )
     checks = org.integrity_checks.all()[:20]
     recent = (
         ConsentEvent.objects.filter(organisation=org)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import org_view
+from consents.views import ledger_check_told
 
 from . import checkpoints
 from .forms import CheckpointUploadForm
@@ -28,19 +29,12 @@ def checkpoint_upload(request):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("consents:ledger", org_slug=org.slug)
-    if check.ok:
-        messages.success(
-            request,
-            _(
-                "The ledger still holds the uploaded checkpoint and has not gone back since:"
-                " %(n)s events verified."
-            )
-            % {"n": check.events_checked},
+    return ledger_check_told(
+        request,
+        check,
+        _(
+            "The ledger still holds the uploaded checkpoint and has not gone back since:"
+            " %(n)s events verified."
         )
-    else:
-        messages.error(
-            request,
-            _("The ledger is broken at reference #%(seq)s: %(reason)s")
-            % {"seq": check.broken_sequence, "reason": check.reason},
-        )
-    return redirect("consents:ledger", org_slug=org.slug)
+        % {"n": check.events_checked},
+    )
