@@ -14,7 +14,6 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -399,14 +398,9 @@ def certificate_pdf(
     records_json = chain.canonical_json(records).encode("utf-8")
     with translation.override(language):
         title = _("Proof of consent: %(name)s") % {"name": subject.full_name}
-        html = render_to_string(
-            "pdf/certificate.html",
-            {
-                "title": title,
-                "language": language,
-                "direction": "rtl" if translation.get_language_bidi() else "ltr",
-                "organisation": organisation,
-                "address_lines": [line for line in organisation.address.splitlines() if line],
+        return signing.render_signed_document(
+            template="pdf/certificate.html",
+            context={
                 "subject": subject,
                 "purpose_filter": purpose,
                 "identifiers_hmac_now": records["data_subject"]["identifiers_hmac_now"],
@@ -418,14 +412,9 @@ def certificate_pdf(
                     datetime.fromisoformat(verification["checked_at"])
                 ),
                 "generated_at": _display_time(timezone.now()),
-                "time_zone": settings.TIME_ZONE,
-                "certificate": certificate,
                 "records_filename": RECORDS_FILENAME,
                 "records_sha256": hashlib.sha256(records_json).hexdigest(),
             },
-        )
-        return signing.render_signed_pdf(
-            html=html,
             attachments=[(RECORDS_FILENAME, records_json, "application/json")],
             title=title,
             language=language,

@@ -33,6 +33,8 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry, Organisation, User
@@ -503,6 +505,50 @@ def render_signed_pdf(
         certificate=certificate,
         reason=reason,
         location=organisation.get_country_display(),
+        timestamper=timestamper,
+    )
+
+
+def render_signed_document(
+    *,
+    template: str,
+    context: dict,
+    title: str,
+    language: str,
+    organisation: Organisation,
+    certificate: SigningCertificate | None,
+    reason: str,
+    attachments: list[tuple[str, bytes, str]] = (),
+    pdf_title: str = "",
+    timestamper=None,
+) -> bytes:
+    """``template`` rendered and signed as by render_signed_pdf, in the language active now.
+
+    Every evidential document's page gets the same frame: its ``title``, ``language`` and
+    reading direction, the organisation and its address lines, the time zone its times are
+    shown in and the signing ``certificate``; ``context`` adds what the document says.
+    ``pdf_title`` is the PDF's own title, when it should say more than the page's."""
+    html = render_to_string(
+        template,
+        {
+            "title": title,
+            "language": language,
+            "direction": "rtl" if translation.get_language_bidi() else "ltr",
+            "organisation": organisation,
+            "address_lines": [line for line in organisation.address.splitlines() if line],
+            "time_zone": settings.TIME_ZONE,
+            "certificate": certificate,
+            **context,
+        },
+    )
+    return render_signed_pdf(
+        html=html,
+        attachments=list(attachments),
+        title=pdf_title or title,
+        language=language,
+        organisation=organisation,
+        certificate=certificate,
+        reason=reason,
         timestamper=timestamper,
     )
 
