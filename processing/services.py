@@ -30,9 +30,9 @@ from .models import (
 ACTIVITY_FIELDS = (
     "reference",
     "name",
-    "description",
     "status",
     "owner",
+    "description",
     "joint_controllers",
     "representative",
     "dpo_name",
