@@ -27,6 +27,7 @@ from .models import (
     Transfer,
 )
 
+# The fields a DPO edits, which are also the forms' fields (processing.forms), in their order.
 ACTIVITY_FIELDS = (
     "reference",
     "name",
