@@ -38,37 +38,28 @@ ACTIVITIES = [
     ("employee-groups", "T-06"),
 ]
 
+# Every model of the record: the history of each is moved back.
+_RECORD_MODELS = (
+    ProcessingActivity,
+    ActivityPurpose,
+    Recipient,
+    Transfer,
+    ProcessorRecord,
+    ServedController,
+)
+_REGISTERS = [model._meta.model_name for model in _RECORD_MODELS]
+
 
 def _backdate(since, days_ago: int) -> None:
     """Move every history row and audit entry written since ``since`` back by ``days_ago``
     days, keeping their order (the record as of a date picks the latest row before it)."""
     shift = timedelta(days=days_ago)
-    for model in (
-        ProcessingActivity,
-        ActivityPurpose,
-        Recipient,
-        Transfer,
-        ProcessorRecord,
-        ServedController,
-    ):
+    for model in _RECORD_MODELS:
         model.history.filter(history_date__gte=since).update(history_date=F("history_date") - shift)
     AuditEntry.objects.filter(at__gte=since, register__in=_REGISTERS).update(at=F("at") - shift)
     for model in (ProcessingActivity, ProcessorRecord):
         model.objects.filter(created_at__gte=since).update(created_at=F("created_at") - shift)
         model.objects.filter(updated_at__gte=since).update(updated_at=F("updated_at") - shift)
-
-
-_REGISTERS = [
-    m._meta.model_name
-    for m in (
-        ProcessingActivity,
-        ActivityPurpose,
-        Recipient,
-        Transfer,
-        ProcessorRecord,
-        ServedController,
-    )
-]
 
 
 @transaction.atomic

@@ -251,6 +251,18 @@ def _ref(snapshot) -> str:
     return snapshot.activity.reference or f"#{snapshot.activity.pk}"
 
 
+def _transfer_cells(transfer) -> tuple:
+    """A transfer's cells on the Transfers sheet, after the activity or record it belongs to."""
+    safeguard = dict(Safeguard.choices).get(transfer.safeguard, "")
+    return (
+        transfer.country,
+        transfer.recipient,
+        str(safeguard) or _("no safeguard"),
+        transfer.document,
+        transfer.notes,
+    )
+
+
 def sheet_titles() -> list[str]:
     """The sheets of the spreadsheet, in the current language."""
     return [
@@ -387,7 +399,6 @@ def ropa_xlsx(register: Register) -> bytes:
             for r in s.recipients
         ),
     )
-    safeguards = dict(Safeguard.choices)
     _write_sheet(
         book,
         titles[6],
@@ -401,28 +412,12 @@ def ropa_xlsx(register: Register) -> bytes:
             _("Notes"),
         ],
         [
-            (
-                _ref(s),
-                s.activity.name,
-                t.country,
-                t.recipient,
-                str(safeguards.get(t.safeguard, "")) or _("no safeguard"),
-                t.document,
-                t.notes,
-            )
+            (_ref(s), s.activity.name, *_transfer_cells(t))
             for s in register.activities
             for t in s.transfers
         ]
         + [
-            (
-                "",
-                p.record.name,
-                t.country,
-                t.recipient,
-                str(safeguards.get(t.safeguard, "")) or _("no safeguard"),
-                t.document,
-                t.notes,
-            )
+            ("", p.record.name, *_transfer_cells(t))
             for p in register.processors
             for t in p.transfers
         ],

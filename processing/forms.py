@@ -19,6 +19,7 @@ from .choices import (
     SubjectCategory,
 )
 from .models import ProcessingActivity, ProcessorRecord
+from .services import ACTIVITY_FIELDS, PROCESSOR_FIELDS
 
 EDITABLE_STATUSES = [(Status.DRAFT, Status.DRAFT.label), (Status.ACTIVE, Status.ACTIVE.label)]
 
@@ -38,88 +39,76 @@ def _data_category_choices():
     ]
 
 
-class _OwnerMixin:
-    def _limit_owner(self, organisation):
-        self.fields["owner"].queryset = _members(organisation)
-        self.fields["owner"].label_from_instance = lambda user: user.display_name
-        self.fields["owner"].required = False
+def _checkboxes(label, choices, **kwargs) -> forms.MultipleChoiceField:
+    """A code list (processing.choices), one tick box per code; none ticked is fine."""
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        **kwargs,
+    )
 
 
-class ActivityForm(_OwnerMixin, forms.ModelForm):
+class _EntryForm(forms.ModelForm):
+    """What the forms of an activity and of a processor record share: the status a DPO may set
+    (retiring has its own button), the security measures and an owner among the members."""
+
     status = forms.ChoiceField(label=_("Status"), choices=EDITABLE_STATUSES)
-    subject_categories = forms.MultipleChoiceField(
-        label=_("Categories of data subjects"),
-        choices=SubjectCategory.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    data_categories = forms.MultipleChoiceField(
-        label=_("Categories of personal data"),
-        choices=_data_category_choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_(
-            "★ special categories (GDPR Art. 9(1)): each purpose needs an Art. 9(2) condition."
-        ),
-    )
-    security_measures = forms.MultipleChoiceField(
-        label=_("Security measures"),
-        choices=SecurityMeasure.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = ProcessingActivity
-        fields = [
-            "reference",
-            "name",
-            "status",
-            "owner",
-            "description",
-            "joint_controllers",
-            "representative",
-            "dpo_name",
-            "dpo_email",
-            "subject_categories",
-            "subject_categories_other",
-            "data_categories",
-            "data_categories_other",
-            "special_categories_other",
-            "retention",
-            "security_measures",
-            "security_measures_other",
-            "systems",
-            "dpia_required",
-            "dpia_done_on",
-            "dpia_reference",
-        ]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "joint_controllers": forms.Textarea(attrs={"rows": 2}),
-            "representative": forms.Textarea(attrs={"rows": 2}),
-            "subject_categories_other": forms.Textarea(attrs={"rows": 2}),
-            "data_categories_other": forms.Textarea(attrs={"rows": 2}),
-            "special_categories_other": forms.Textarea(attrs={"rows": 2}),
-            "retention": forms.Textarea(attrs={"rows": 3}),
-            "security_measures_other": forms.Textarea(attrs={"rows": 2}),
-            "systems": forms.Textarea(attrs={"rows": 2}),
-            "dpia_done_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "dpia_reference": forms.TextInput(attrs={"dir": "ltr"}),
-            "dpo_email": forms.EmailInput(attrs={"dir": "ltr"}),
-        }
+    security_measures = _checkboxes(_("Security measures"), SecurityMeasure.choices)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self._limit_owner(organisation)
+        self.fields["owner"].queryset = _members(organisation)
+        self.fields["owner"].label_from_instance = lambda user: user.display_name
+        self.fields["owner"].required = False
 
     def _post_clean(self):
         # Model validation (constraints, references) runs in processing.services.
         pass
 
+    class Meta:
+        widgets = {
+            "representative": forms.Textarea(attrs={"rows": 2}),
+            "security_measures_other": forms.Textarea(attrs={"rows": 2}),
+            "dpo_email": forms.EmailInput(attrs={"dir": "ltr"}),
+        }
 
-class PurposeLineForm(forms.Form):
+
+class ActivityForm(_EntryForm):
+    subject_categories = _checkboxes(_("Categories of data subjects"), SubjectCategory.choices)
+    data_categories = _checkboxes(
+        _("Categories of personal data"),
+        _data_category_choices,
+        help_text=_(
+            "★ special categories (GDPR Art. 9(1)): each purpose needs an Art. 9(2) condition."
+        ),
+    )
+
+    class Meta(_EntryForm.Meta):
+        model = ProcessingActivity
+        # The fields processing.services writes, in the order of the page.
+        fields = ACTIVITY_FIELDS
+        widgets = _EntryForm.Meta.widgets | {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "joint_controllers": forms.Textarea(attrs={"rows": 2}),
+            "subject_categories_other": forms.Textarea(attrs={"rows": 2}),
+            "data_categories_other": forms.Textarea(attrs={"rows": 2}),
+            "special_categories_other": forms.Textarea(attrs={"rows": 2}),
+            "retention": forms.Textarea(attrs={"rows": 3}),
+            "systems": forms.Textarea(attrs={"rows": 2}),
+            "dpia_done_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "dpia_reference": forms.TextInput(attrs={"dir": "ltr"}),
+        }
+
+
+class _RowForm(forms.Form):
+    """A row of one of the lists; ``id`` names the row on record it edits (empty: a new row)."""
+
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class PurposeLineForm(_RowForm):
     purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=Purpose.objects.none())
     # A blank first choice: an untouched spare row must stay empty, not "consent".
     legal_basis = forms.ChoiceField(
@@ -138,8 +127,7 @@ class PurposeLineForm(forms.Form):
         self.fields["purpose"].queryset = Purpose.objects.filter(organisation=organisation)
 
 
-class RecipientForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+class RecipientForm(_RowForm):
     name = forms.CharField(label=_("Recipient"), max_length=200)
     kind = forms.ChoiceField(
         label=_("Kind"),
@@ -150,8 +138,7 @@ class RecipientForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
 
 
-class TransferForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+class TransferForm(_RowForm):
     country = forms.CharField(label=_("Third country"), max_length=100)
     recipient = forms.CharField(label=_("Recipient"), max_length=200, required=False)
     safeguard = forms.ChoiceField(
@@ -169,8 +156,7 @@ class TransferForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
 
 
-class ControllerForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+class ControllerForm(_RowForm):
     name = forms.CharField(label=_("Controller"), max_length=200)
     contact = forms.CharField(label=_("Contact details"), max_length=300, required=False)
     representative = forms.CharField(
@@ -221,41 +207,11 @@ def activity_formsets(data, *, activity: ProcessingActivity | None, organisation
     }
 
 
-class ProcessorRecordForm(_OwnerMixin, forms.ModelForm):
-    status = forms.ChoiceField(label=_("Status"), choices=EDITABLE_STATUSES)
-    security_measures = forms.MultipleChoiceField(
-        label=_("Security measures"),
-        choices=SecurityMeasure.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
+class ProcessorRecordForm(_EntryForm):
+    class Meta(_EntryForm.Meta):
         model = ProcessorRecord
-        fields = [
-            "name",
-            "status",
-            "owner",
-            "representative",
-            "dpo_name",
-            "dpo_email",
-            "sub_processors",
-            "security_measures",
-            "security_measures_other",
-        ]
-        widgets = {
-            "representative": forms.Textarea(attrs={"rows": 2}),
-            "sub_processors": forms.Textarea(attrs={"rows": 2}),
-            "security_measures_other": forms.Textarea(attrs={"rows": 2}),
-            "dpo_email": forms.EmailInput(attrs={"dir": "ltr"}),
-        }
-
-    def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._limit_owner(organisation)
-
-    def _post_clean(self):
-        pass
+        fields = PROCESSOR_FIELDS
+        widgets = _EntryForm.Meta.widgets | {"sub_processors": forms.Textarea(attrs={"rows": 2})}
 
 
 def processor_formsets(data, *, record: ProcessorRecord | None) -> dict:
@@ -273,13 +229,17 @@ def processor_formsets(data, *, record: ProcessorRecord | None) -> dict:
     }
 
 
-class AsOfForm(forms.Form):
-    as_of = forms.DateField(
+def _as_of_field() -> forms.DateField:
+    return forms.DateField(
         label=_("As it stood on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Empty: as it stands now."),
     )
+
+
+class AsOfForm(forms.Form):
+    as_of = _as_of_field()
 
 
 class ExportForm(forms.Form):
@@ -291,12 +251,7 @@ class ExportForm(forms.Form):
             ("csv", _("CSV")),
         ],
     )
-    as_of = forms.DateField(
-        label=_("As it stood on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Empty: as it stands now."),
-    )
+    as_of = _as_of_field()
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, organisation, **kwargs):

@@ -144,6 +144,25 @@ def _activity_key(activity):
     return (activity.reference or "\uffff", activity.name.lower(), activity.pk)
 
 
+def _append_rows(snapshots: dict, attribute: str, model, parent_field: str, at) -> None:
+    """Add the rows of ``model`` as they stood at ``at`` to the list ``attribute`` of their
+    parent's snapshot, in the order they were made."""
+    rows = _rows(model, at).filter(**{f"{parent_field}__in": list(snapshots)}).order_by("id")
+    for row in rows:
+        getattr(snapshots[getattr(row, parent_field)], attribute).append(row)
+
+
+def _stamp_changed(snapshots: dict, parent_model, list_models, parent_field: str, at) -> None:
+    """Set on each snapshot when its entry or a row of its lists last changed, up to ``at``."""
+    ids = list(snapshots)
+    changed = _latest(
+        _changed(parent_model, "id", ids, at),
+        *(_changed(model, parent_field, ids, at) for model in list_models),
+    )
+    for pk, snapshot in snapshots.items():
+        snapshot.changed_at = changed.get(pk)
+
+
 def _activity_snapshots(organisation, activities, at) -> list[ActivitySnapshot]:
     ids = [a.pk for a in activities]
     purposes = _purposes_as_of(organisation, at)
@@ -159,35 +178,19 @@ def _activity_snapshots(organisation, activities, at) -> list[ActivitySnapshot]:
                 name=purpose.name if purpose else "",
             )
         )
-    for recipient in _rows(Recipient, at).filter(activity_id__in=ids).order_by("id"):
-        snapshots[recipient.activity_id].recipients.append(recipient)
-    for transfer in _rows(Transfer, at).filter(activity_id__in=ids).order_by("id"):
-        snapshots[transfer.activity_id].transfers.append(transfer)
-    changed = _latest(
-        _changed(ProcessingActivity, "id", ids, at),
-        _changed(ActivityPurpose, "activity_id", ids, at),
-        _changed(Recipient, "activity_id", ids, at),
-        _changed(Transfer, "activity_id", ids, at),
+    _append_rows(snapshots, "recipients", Recipient, "activity_id", at)
+    _append_rows(snapshots, "transfers", Transfer, "activity_id", at)
+    _stamp_changed(
+        snapshots, ProcessingActivity, [ActivityPurpose, Recipient, Transfer], "activity_id", at
     )
-    for pk, snapshot in snapshots.items():
-        snapshot.changed_at = changed.get(pk)
     return [snapshots[a.pk] for a in activities]
 
 
 def _processor_snapshots(records, at) -> list[ProcessorSnapshot]:
-    ids = [r.pk for r in records]
     snapshots = {r.pk: ProcessorSnapshot(record=r) for r in records}
-    for controller in _rows(ServedController, at).filter(record_id__in=ids).order_by("id"):
-        snapshots[controller.record_id].controllers.append(controller)
-    for transfer in _rows(Transfer, at).filter(record_id__in=ids).order_by("id"):
-        snapshots[transfer.record_id].transfers.append(transfer)
-    changed = _latest(
-        _changed(ProcessorRecord, "id", ids, at),
-        _changed(ServedController, "record_id", ids, at),
-        _changed(Transfer, "record_id", ids, at),
-    )
-    for pk, snapshot in snapshots.items():
-        snapshot.changed_at = changed.get(pk)
+    _append_rows(snapshots, "controllers", ServedController, "record_id", at)
+    _append_rows(snapshots, "transfers", Transfer, "record_id", at)
+    _stamp_changed(snapshots, ProcessorRecord, [ServedController, Transfer], "record_id", at)
     return [snapshots[r.pk] for r in records]
 
 
@@ -213,36 +216,30 @@ def register_as_of(organisation: Organisation, at: datetime.datetime | None = No
     )
 
 
+def _entry_as_of(entry, at):
+    """An activity or processor record as it stood at ``at`` (None: now); None if it did not
+    exist yet."""
+    if at is None:
+        return entry
+    try:
+        return entry.history.as_of(at)
+    except type(entry).DoesNotExist:
+        return None
+
+
 def activity_as_of(activity: ProcessingActivity, at=None) -> ActivitySnapshot | None:
     """One activity as it stood at ``at`` (None: now); None if it did not exist yet."""
-    if at is not None:
-        try:
-            activity = activity.history.as_of(at)
-        except ProcessingActivity.DoesNotExist:
-            return None
+    activity = _entry_as_of(activity, at)
+    if activity is None:
+        return None
     return _activity_snapshots(activity.organisation, [activity], at)[0]
 
 
 def processor_as_of(record: ProcessorRecord, at=None) -> ProcessorSnapshot | None:
-    if at is not None:
-        try:
-            record = record.history.as_of(at)
-        except ProcessorRecord.DoesNotExist:
-            return None
+    record = _entry_as_of(record, at)
+    if record is None:
+        return None
     return _processor_snapshots([record], at)[0]
-
-
-def _entries(organisation, rows: dict):
-    """The audit trail of some rows: ``rows`` maps a model to the ids of its rows."""
-    wanted = Q(pk__in=[])
-    for model, ids in rows.items():
-        wanted |= Q(register=model._meta.model_name, object_id__in=[str(i) for i in ids])
-    return (
-        AuditEntry.objects.filter(organisation=organisation)
-        .filter(wanted)
-        .select_related("user")
-        .order_by("-at", "-pk")
-    )
 
 
 def _ids_ever(model, **lookup) -> list[int]:
@@ -250,25 +247,26 @@ def _ids_ever(model, **lookup) -> list[int]:
     return list(model.history.filter(**lookup).values_list("id", flat=True).distinct())
 
 
+def _entries(entry, list_models, parent_field: str):
+    """The audit trail of an activity or processor record and of every row its lists ever had."""
+    rows = {type(entry): [entry.pk]}
+    for model in list_models:
+        rows[model] = _ids_ever(model, **{parent_field: entry.pk})
+    wanted = Q(pk__in=[])
+    for model, ids in rows.items():
+        wanted |= Q(register=model._meta.model_name, object_id__in=[str(i) for i in ids])
+    return (
+        AuditEntry.objects.filter(organisation=entry.organisation)
+        .filter(wanted)
+        .select_related("user")
+        .order_by("-at", "-pk")
+    )
+
+
 def history_entries(activity: ProcessingActivity):
     """Every change of the activity and of its lists: who, when, from where, what changed."""
-    return _entries(
-        activity.organisation,
-        {
-            ProcessingActivity: [activity.pk],
-            ActivityPurpose: _ids_ever(ActivityPurpose, activity_id=activity.pk),
-            Recipient: _ids_ever(Recipient, activity_id=activity.pk),
-            Transfer: _ids_ever(Transfer, activity_id=activity.pk),
-        },
-    )
+    return _entries(activity, [ActivityPurpose, Recipient, Transfer], "activity_id")
 
 
 def processor_history_entries(record: ProcessorRecord):
-    return _entries(
-        record.organisation,
-        {
-            ProcessorRecord: [record.pk],
-            ServedController: _ids_ever(ServedController, record_id=record.pk),
-            Transfer: _ids_ever(Transfer, record_id=record.pk),
-        },
-    )
+    return _entries(record, [ServedController, Transfer], "record_id")

@@ -27,12 +27,13 @@ from .models import (
     Transfer,
 )
 
+# The fields a DPO edits, which are also the forms' fields (processing.forms), in their order.
 ACTIVITY_FIELDS = (
     "reference",
     "name",
-    "description",
     "status",
     "owner",
+    "description",
     "joint_controllers",
     "representative",
     "dpo_name",
@@ -214,6 +215,28 @@ def _check_purpose_lines(organisation: Organisation, rows: list[dict]) -> list[d
     return checked
 
 
+def _checked_data(organisation: Organisation, data: dict, retire_refusal: str) -> dict:
+    """``data`` for an activity or a processor record, its code lists cleaned; refused with
+    ``retire_refusal`` when it would retire the entry by editing it, or when the owner is not a
+    member of the organisation."""
+    data = _clean_codes(data)
+    if "status" in data and data["status"] not in (Status.DRAFT, Status.ACTIVE):
+        raise ValidationError(retire_refusal)
+    _check_owner(organisation, data.get("owner"))
+    return data
+
+
+def _save_entry(entry: models.Model, data: dict, fields, user: User | None) -> None:
+    """Set ``fields`` of an activity or a processor record from ``data``; validate and save it
+    when it is new or anything changed (an unchanged entry gets no new history row)."""
+    if _apply(entry, data, fields) or entry.pk is None:
+        try:
+            entry.full_clean()
+        except ValidationError as error:
+            raise ValidationError(_messages(error)) from None
+        _save(entry, user)
+
+
 def _save_activity(
     *,
     activity: ProcessingActivity,
@@ -224,19 +247,12 @@ def _save_activity(
     user: User | None,
 ) -> ProcessingActivity:
     organisation = activity.organisation
-    data = _clean_codes(data)
-    if "status" in data and data["status"] not in (Status.DRAFT, Status.ACTIVE):
-        raise ValidationError(_("An activity is retired with “Retire”, not by editing it."))
-    _check_owner(organisation, data.get("owner"))
+    data = _checked_data(
+        organisation, data, _("An activity is retired with “Retire”, not by editing it.")
+    )
     if purposes is not None:
         purposes = _check_purpose_lines(organisation, purposes)
-    changed = _apply(activity, data, ACTIVITY_FIELDS)
-    if changed or activity.pk is None:
-        try:
-            activity.full_clean()
-        except ValidationError as error:
-            raise ValidationError(_messages(error)) from None
-        _save(activity, user)
+    _save_entry(activity, data, ACTIVITY_FIELDS, user)
     _sync_lists(
         "activity",
         activity,
@@ -287,9 +303,15 @@ def activity_create(
     )
 
 
-def _locked(activity: ProcessingActivity) -> ProcessingActivity:
-    # Two DPOs saving the same activity at once: the second waits and works on the first's rows.
-    return ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+def _locked(entry: models.Model) -> models.Model:
+    # Two DPOs saving the same entry at once: the second waits and works on the first's rows.
+    return type(entry).objects.select_for_update().get(pk=entry.pk)
+
+
+def _retire(entry: models.Model, user: User | None) -> None:
+    entry.status = Status.RETIRED
+    entry.retired_at = timezone.now()
+    _save(entry, user)
 
 
 @transaction.atomic
@@ -385,9 +407,7 @@ def activity_retire(*, activity: ProcessingActivity, user: User | None) -> Proce
     activity = _locked(activity)
     if activity.is_retired:
         raise ValidationError(_("This activity is retired already."))
-    activity.status = Status.RETIRED
-    activity.retired_at = timezone.now()
-    _save(activity, user)
+    _retire(activity, user)
     return activity
 
 
@@ -402,16 +422,10 @@ def _save_processor_record(
     transfers: list[dict] | None,
     user: User | None,
 ) -> ProcessorRecord:
-    data = _clean_codes(data)
-    if "status" in data and data["status"] not in (Status.DRAFT, Status.ACTIVE):
-        raise ValidationError(_("A record is retired with “Retire”, not by editing it."))
-    _check_owner(record.organisation, data.get("owner"))
-    if _apply(record, data, PROCESSOR_FIELDS) or record.pk is None:
-        try:
-            record.full_clean()
-        except ValidationError as error:
-            raise ValidationError(_messages(error)) from None
-        _save(record, user)
+    data = _checked_data(
+        record.organisation, data, _("A record is retired with “Retire”, not by editing it.")
+    )
+    _save_entry(record, data, PROCESSOR_FIELDS, user)
     _sync_lists(
         "record",
         record,
@@ -452,7 +466,7 @@ def processor_record_update(
     transfers: list[dict] | None = None,
     user: User | None,
 ) -> ProcessorRecord:
-    record = ProcessorRecord.objects.select_for_update().get(pk=record.pk)
+    record = _locked(record)
     if record.is_retired:
         raise ValidationError(_("A retired record is kept as it was; it cannot be changed."))
     return _save_processor_record(
@@ -462,10 +476,8 @@ def processor_record_update(
 
 @transaction.atomic
 def processor_record_retire(*, record: ProcessorRecord, user: User | None) -> ProcessorRecord:
-    record = ProcessorRecord.objects.select_for_update().get(pk=record.pk)
+    record = _locked(record)
     if record.is_retired:
         raise ValidationError(_("This record is retired already."))
-    record.status = Status.RETIRED
-    record.retired_at = timezone.now()
-    _save(record, user)
+    _retire(record, user)
     return record

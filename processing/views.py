@@ -94,26 +94,37 @@ def activity_new(request):
     return render(request, "processing/activity_new.html", {"templates": templates})
 
 
+def _saved(form, formsets, fields, save):
+    """What ``save(values, lists)`` returns once the form and all its formsets are valid, or None
+    (unbound, invalid, or refused by the service: its ValidationError becomes a form error)."""
+    if not (form.is_bound and form.is_valid() and all(f.is_valid() for f in formsets.values())):
+        return None
+    values = {name: form.cleaned_data[name] for name in fields}
+    lists = {name: rows_of(formset) for name, formset in formsets.items()}
+    try:
+        return save(values, lists)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
 def _save_activity(request, activity):
     org = request.organisation
     data = request.POST if request.method == "POST" else None
     form = ActivityForm(data, instance=activity, organisation=org)
     formsets = activity_formsets(data, activity=activity, organisation=org)
-    if data is not None and form.is_valid() and all(f.is_valid() for f in formsets.values()):
-        values = {name: form.cleaned_data[name] for name in services.ACTIVITY_FIELDS}
-        lists = {name: rows_of(formset) for name, formset in formsets.items()}
-        try:
-            if activity is None:
-                activity = services.activity_create(
-                    organisation=org, data=values, user=request.user, **lists
-                )
-            else:
-                services.activity_update(activity=activity, data=values, user=request.user, **lists)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Activity saved."))
-            return redirect("processing:activity", org_slug=org.slug, pk=activity.pk)
+
+    def save(values, lists):
+        if activity is None:
+            return services.activity_create(
+                organisation=org, data=values, user=request.user, **lists
+            )
+        return services.activity_update(activity=activity, data=values, user=request.user, **lists)
+
+    saved = _saved(form, formsets, services.ACTIVITY_FIELDS, save)
+    if saved is not None:
+        messages.success(request, _("Activity saved."))
+        return redirect("processing:activity", org_slug=org.slug, pk=saved.pk)
     return render(
         request,
         "processing/activity_form.html",
@@ -177,23 +188,20 @@ def _save_processor(request, record):
     data = request.POST if request.method == "POST" else None
     form = ProcessorRecordForm(data, instance=record, organisation=org)
     formsets = processor_formsets(data, record=record)
-    if data is not None and form.is_valid() and all(f.is_valid() for f in formsets.values()):
-        values = {name: form.cleaned_data[name] for name in services.PROCESSOR_FIELDS}
-        lists = {name: rows_of(formset) for name, formset in formsets.items()}
-        try:
-            if record is None:
-                record = services.processor_record_create(
-                    organisation=org, data=values, user=request.user, **lists
-                )
-            else:
-                services.processor_record_update(
-                    record=record, data=values, user=request.user, **lists
-                )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Processor record saved."))
-            return redirect("processing:processor", org_slug=org.slug, pk=record.pk)
+
+    def save(values, lists):
+        if record is None:
+            return services.processor_record_create(
+                organisation=org, data=values, user=request.user, **lists
+            )
+        return services.processor_record_update(
+            record=record, data=values, user=request.user, **lists
+        )
+
+    saved = _saved(form, formsets, services.PROCESSOR_FIELDS, save)
+    if saved is not None:
+        messages.success(request, _("Processor record saved."))
+        return redirect("processing:processor", org_slug=org.slug, pk=saved.pk)
     return render(
         request,
         "processing/processor_form.html",
