@@ -15,7 +15,6 @@ import io
 import json
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -602,27 +601,19 @@ def ropa_pdf(register: Register, *, sign: bool = True, timestamper=None) -> byte
     records = json.dumps(register_records(register), ensure_ascii=False, indent=1).encode()
     certificate = signing.certificate_for_signing(organisation) if sign else None
     title = _("Record of processing activities")
-    html = render_to_string(
-        "pdf/ropa.html",
-        {
-            "title": title,
-            "language": language,
-            "direction": "rtl" if translation.get_language_bidi() else "ltr",
-            "organisation": organisation,
+    return signing.render_signed_document(
+        template="pdf/ropa.html",
+        context={
             "register": register,
             "moment": _display(register.moment),
             "generated_at": _display(register.generated_at),
-            "time_zone": settings.TIME_ZONE,
             "limits": limits_text(register),
-            "certificate": certificate,
             "records_filename": RECORDS_FILENAME,
             "records_sha256": hashlib.sha256(records).hexdigest(),
         },
-    )
-    return signing.render_signed_pdf(
-        html=html,
         attachments=[(RECORDS_FILENAME, records, "application/json")],
-        title=f"{title} — {organisation.legal_name}",
+        title=title,
+        pdf_title=f"{title} — {organisation.legal_name}",
         language=language,
         organisation=organisation,
         certificate=certificate,
