@@ -39,13 +39,13 @@ def _people(organisation) -> list[DataSubject]:
 
 
 def _letter(rights_request, kind, user, via=SentVia.WHATSAPP):
-    letter = letters.letter_create(
+    return letters.letter_create_and_send(
         rights_request=rights_request,
         kind=kind,
         body=letters.default_body(rights_request, kind),
         user=user,
+        via=via,
     )
-    return letters.letter_send(letter=letter, via=via, user=user)
 
 
 def _log(organisation, user, subject, *, days_ago, **fields):
