@@ -265,15 +265,20 @@ class LetterSendForm(_SendFields):
 # --- the person's own pages -------------------------------------------------------------------
 
 
-class LinkRequestForm(forms.Form):
-    """What a person asks from their personal link; identity comes with the link."""
-
-    right = forms.ChoiceField(
+def _person_right_field() -> forms.ChoiceField:
+    """The rights a person picks from, in their words, on their link and on the public form."""
+    return forms.ChoiceField(
         label=_("What would you like?"),
         choices=[(r.value, PERSON_RIGHTS[r]) for r in RIGHTS_FROM_LINK],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose what you are asking for.")},
     )
+
+
+class LinkRequestForm(forms.Form):
+    """What a person asks from their personal link; identity comes with the link."""
+
+    right = _person_right_field()
     details = forms.CharField(
         label=_("Anything to add (for a correction: what is wrong and what is right)"),
         required=False,
@@ -293,12 +298,7 @@ class PublicRequestForm(_PhoneMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "dir": "ltr"}),
     )
     email = forms.EmailField(label=_("Your e-mail address"), required=False)
-    right = forms.ChoiceField(
-        label=_("What would you like?"),
-        choices=[(r.value, PERSON_RIGHTS[r]) for r in RIGHTS_FROM_LINK],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what you are asking for.")},
-    )
+    right = _person_right_field()
     details = forms.CharField(
         label=_("Your request"),
         required=False,
