@@ -360,6 +360,14 @@ def _attachment_response(stored, *, filename: str, content_type: str):
     return response
 
 
+def letter_response(letter: RequestLetter):
+    """A letter's PDF as a download: to members here, and to the person on their personal link
+    (rights_requests.public_views.link_letter)."""
+    return _attachment_response(
+        letter.file, filename=letters.letter_filename(letter), content_type="application/pdf"
+    )
+
+
 @org_view("view_requests")
 def letter_download(request, pk, letter_pk):
     """Letters leave only as attachments, only to members, and each copy is on record."""
@@ -367,9 +375,7 @@ def letter_download(request, pk, letter_pk):
     if not letter.file:
         raise Http404
     letters.letter_download_audit(letter=letter, user=request.user, request=request)
-    return _attachment_response(
-        letter.file, filename=letters.letter_filename(letter), content_type="application/pdf"
-    )
+    return letter_response(letter)
 
 
 @org_view("view_requests")
