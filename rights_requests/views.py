@@ -5,6 +5,8 @@ a refusal by the service is shown on the form and nothing changes. Roles: staff 
 settle the identity, the DPO decides, auditors read (accounts.roles).
 """
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -138,10 +140,16 @@ def detail(request, pk):
 
 
 def _decision(request, rights_request, form, service, success: str, template: str, **extra):
-    """POST: call ``service(data)``; its refusal goes on the form. GET: show the form."""
+    """POST: call ``service`` on the request, by this member, with the form's data; its refusal
+    goes on the form. GET: show the form."""
     if request.method == "POST" and form.is_valid():
         try:
-            service(form.cleaned_data)
+            service(
+                rights_request=rights_request,
+                user=request.user,
+                request=request,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -158,9 +166,7 @@ def verify(request, pk):
         request,
         rights_request,
         VerifyForm(request.POST or None),
-        lambda data: services.request_verify_identity(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_verify_identity,
         _("Identity verified."),
         "request_verify.html",
     )
@@ -173,9 +179,7 @@ def clock_stop(request, pk):
         request,
         rights_request,
         ClockStopForm(request.POST or None),
-        lambda data: services.request_stop_clock(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_stop_clock,
         _("The clock is stopped until the information arrives."),
         "request_clock.html",
     )
@@ -206,9 +210,7 @@ def extend(request, pk):
         request,
         rights_request,
         ExtendForm(request.POST or None, initial=initial),
-        lambda data: services.request_extend(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_extend,
         _("Extended; the notice to the person is on record."),
         "request_extend.html",
     )
@@ -226,9 +228,7 @@ def assign(request, pk):
         request,
         rights_request,
         form,
-        lambda data: services.request_assign(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_assign,
         _("Handler saved."),
         "request_assign.html",
     )
@@ -246,9 +246,7 @@ def answer(request, pk):
         request,
         rights_request,
         form,
-        lambda data: services.request_answer(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_answer,
         _("Answered; the letter is on record."),
         "request_answer.html",
     )
@@ -261,9 +259,7 @@ def reject(request, pk):
         request,
         rights_request,
         RejectForm(request.POST or None, initial={"sent_to": rights_request.requester_email}),
-        lambda data: services.request_reject(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_reject,
         _("Refused; the letter with the reasons is on record."),
         "request_reject.html",
     )
@@ -276,9 +272,7 @@ def withdrawn(request, pk):
         request,
         rights_request,
         WithdrawnForm(request.POST or None),
-        lambda data: services.request_withdrawn(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_withdrawn,
         _("Closed: the person withdrew the request."),
         "request_withdrawn.html",
     )
@@ -330,6 +324,11 @@ def _letter(request, pk, letter_pk) -> RequestLetter:
     )
 
 
+def _send_letter(*, letter, rights_request, user, request, sent_via, sent_to):
+    # Called as _decision calls a service: the request, the member, then the form's fields.
+    return letters.letter_send(letter=letter, via=sent_via, to=sent_to, user=user, request=request)
+
+
 @org_view("log_request")
 def letter_send(request, pk, letter_pk):
     letter = _letter(request, pk, letter_pk)
@@ -339,13 +338,7 @@ def letter_send(request, pk, letter_pk):
         request,
         rights_request,
         form,
-        lambda data: letters.letter_send(
-            letter=letter,
-            via=data["sent_via"],
-            to=data["sent_to"],
-            user=request.user,
-            request=request,
-        ),
+        functools.partial(_send_letter, letter=letter),
         _("The letter is recorded as sent."),
         "letter_send.html",
         letter=letter,
