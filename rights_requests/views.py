@@ -143,13 +143,9 @@ def _decision(request, rights_request, form, service, success: str, template: st
     """POST: call ``service`` on the request, by this member, with the form's data; its refusal
     goes on the form. GET: show the form."""
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            service(
-                rights_request=rights_request,
-                user=request.user,
-                request=request,
-                **form.cleaned_data,
-            )
+            service(rights_request=rights_request, user=request.user, request=request, **data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
