@@ -265,8 +265,11 @@ class LetterSendForm(_SendFields):
 # --- the person's own pages -------------------------------------------------------------------
 
 
+# What a person asks for and in their words, on their personal link and on the public form
+# (both rendered by templates/rights_requests/public/_request_fields.html).
+
+
 def _person_right_field() -> forms.ChoiceField:
-    """The rights a person picks from, in their words, on their link and on the public form."""
     return forms.ChoiceField(
         label=_("What would you like?"),
         choices=[(r.value, PERSON_RIGHTS[r]) for r in RIGHTS_FROM_LINK],
@@ -275,15 +278,18 @@ def _person_right_field() -> forms.ChoiceField:
     )
 
 
+def _person_details_field(label: str, *, rows: int) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": rows})
+    )
+
+
 class LinkRequestForm(forms.Form):
     """What a person asks from their personal link; identity comes with the link."""
 
     right = _person_right_field()
-    details = forms.CharField(
-        label=_("Anything to add (for a correction: what is wrong and what is right)"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    details = _person_details_field(
+        _("Anything to add (for a correction: what is wrong and what is right)"), rows=3
     )
 
 
@@ -299,12 +305,7 @@ class PublicRequestForm(_PhoneMixin, forms.Form):
     )
     email = forms.EmailField(label=_("Your e-mail address"), required=False)
     right = _person_right_field()
-    details = forms.CharField(
-        label=_("Your request"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+    details = _person_details_field(_("Your request"), rows=4)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
