@@ -5,9 +5,13 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from consents.models import PurposeCategory
+from groups.models import GroupMembership
 from rights_requests import deadlines
 from rights_requests.choices import RequestChannel, RequestStatus
 from rights_requests.models import RightsRequest
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.groups.factories import group_with_notice
 
 
 def rights_request(
@@ -35,6 +39,35 @@ def rights_request(
         identity_verified_at=timezone.now() if verified else None,
         language=fields.pop("language", getattr(subject, "preferred_language", "es")),
         **fields,
+    )
+
+
+def marketing_and_appointments(org) -> dict:
+    """The purposes "offers" (marketing) and "citas" (appointments), with a published notice."""
+    marketing = PurposeFactory(organisation=org, code="offers", name="Ofertas")
+    citas = PurposeFactory(
+        organisation=org, code="citas", name="Citas", category=PurposeCategory.APPOINTMENTS
+    )
+    notice = published_notice(purposes=[marketing, citas])
+    return {"offers": marketing, "citas": citas, "notice": notice}
+
+
+def consenting_person(org, purposes: dict, *, full_name: str, phone: str = "+34612345678"):
+    """A person who granted both purposes of ``marketing_and_appointments``."""
+    subject = DataSubjectFactory(organisation=org, full_name=full_name, phone=phone)
+    grant(subject, purposes["offers"], purposes["notice"])
+    grant(subject, purposes["citas"], purposes["notice"])
+    return subject
+
+
+def group_member(subject, *, group_name: str) -> GroupMembership:
+    """``subject`` added by an admin to a new WhatsApp group (with its notices)."""
+    return GroupMembership.objects.create(
+        organisation=subject.organisation,
+        group=group_with_notice(subject.organisation, name=group_name),
+        subject=subject,
+        joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
+        joined_at=timezone.now(),
     )
 
 

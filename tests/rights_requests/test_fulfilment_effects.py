@@ -15,7 +15,6 @@ from consents.models import (
     ConsentEvent,
     ConsentState,
     DataSubject,
-    PurposeCategory,
     UnconfirmedAnswer,
 )
 from consents.selectors import dashboard_figures
@@ -24,9 +23,14 @@ from groups import services as group_services
 from groups.models import GroupMembership
 from rights_requests import fulfilment
 from rights_requests.choices import Right
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.consents.factories import DataSubjectFactory, grant, published_notice
 from tests.groups.factories import group_with_notice
-from tests.rights_requests.fulfil_factories import fresh_rate_limits, rights_request  # noqa: F401
+from tests.rights_requests.fulfil_factories import (  # noqa: F401
+    consenting_person,
+    fresh_rate_limits,
+    marketing_and_appointments,
+    rights_request,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
@@ -36,20 +40,12 @@ PHONE = "+34612345678"
 
 @pytest.fixture
 def purposes(org):
-    marketing = PurposeFactory(organisation=org, code="offers", name="Ofertas")
-    citas = PurposeFactory(
-        organisation=org, code="citas", name="Citas", category=PurposeCategory.APPOINTMENTS
-    )
-    notice = published_notice(purposes=[marketing, citas])
-    return {"offers": marketing, "citas": citas, "notice": notice}
+    return marketing_and_appointments(org)
 
 
 @pytest.fixture
 def person(org, purposes):
-    subject = DataSubjectFactory(organisation=org, full_name=NAME, phone=PHONE)
-    grant(subject, purposes["offers"], purposes["notice"])
-    grant(subject, purposes["citas"], purposes["notice"])
-    return subject
+    return consenting_person(org, purposes, full_name=NAME, phone=PHONE)
 
 
 @pytest.fixture
