@@ -52,8 +52,12 @@ def marketing_and_appointments(org) -> dict:
     return {"offers": marketing, "citas": citas, "notice": notice}
 
 
-def consenting_person(org, purposes: dict, *, full_name: str, phone: str = "+34612345678"):
-    """A person who granted both purposes of ``marketing_and_appointments``."""
+def consenting_person(
+    org, *, full_name: str, phone: str = "+34612345678", purposes: dict | None = None
+):
+    """A person who granted both purposes of ``marketing_and_appointments`` (``purposes``, made
+    here unless given)."""
+    purposes = purposes or marketing_and_appointments(org)
     subject = DataSubjectFactory(organisation=org, full_name=full_name, phone=phone)
     grant(subject, purposes["offers"], purposes["notice"])
     grant(subject, purposes["citas"], purposes["notice"])

@@ -45,7 +45,7 @@ def purposes(org):
 
 @pytest.fixture
 def person(org, purposes):
-    return consenting_person(org, purposes, full_name=NAME, phone=PHONE)
+    return consenting_person(org, full_name=NAME, phone=PHONE, purposes=purposes)
 
 
 @pytest.fixture

@@ -6,11 +6,7 @@ from django.urls import reverse
 from consents.models import ConsentState, DataSubject
 from jobs.models import Job
 from rights_requests.choices import Right
-from tests.rights_requests.fulfil_factories import (
-    consenting_person,
-    marketing_and_appointments,
-    rights_request,
-)
+from tests.rights_requests.fulfil_factories import consenting_person, rights_request
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +15,7 @@ NAME = "Lucía Pérez"
 
 @pytest.fixture
 def person(org):
-    return consenting_person(org, marketing_and_appointments(org), full_name=NAME)
+    return consenting_person(org, full_name=NAME)
 
 
 def _url(name, request):
