@@ -1,8 +1,6 @@
 """Rights requests made directly, for the fulfilment tests (the register's own factories live
 in tests/rights_requests/factories.py)."""
 
-import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from consents.models import PurposeCategory
@@ -73,11 +71,3 @@ def group_member(subject, *, group_name: str) -> GroupMembership:
         joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
         joined_at=timezone.now(),
     )
-
-
-@pytest.fixture
-def fresh_rate_limits():
-    """Public pages count on the shared cache: start with an empty window (use it by name)."""
-    cache.clear()
-    yield
-    cache.clear()

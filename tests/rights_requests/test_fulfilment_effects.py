@@ -25,14 +25,14 @@ from rights_requests import fulfilment
 from rights_requests.choices import Right
 from tests.consents.factories import DataSubjectFactory, grant, published_notice
 from tests.groups.factories import group_with_notice
-from tests.rights_requests.fulfil_factories import (  # noqa: F401
+from tests.rights_requests.fulfil_factories import (
     consenting_person,
-    fresh_rate_limits,
     marketing_and_appointments,
     rights_request,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
+# Each test starts with empty rate-limit windows (tests/rights_requests/conftest.py).
+pytestmark = pytest.mark.django_db
 
 NAME = "Lucía Pérez-Quintana"
 PHONE = "+34612345678"
