@@ -181,6 +181,11 @@ class _SendFields(forms.Form):
         widget=forms.TextInput(attrs={"dir": "ltr"}),
     )
 
+    def __init__(self, *args, rights_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offered: the address the request was made from.
+        self.fields["sent_to"].initial = rights_request.requester_email
+
 
 class ExtendForm(_SendFields):
     months = forms.TypedChoiceField(
@@ -224,7 +229,7 @@ class AnswerForm(_SendFields):
     field_order = ["answer", "erasure_exception", "sent_via", "sent_to"]
 
     def __init__(self, *args, rights_request, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, rights_request=rights_request, **kwargs)
         if rights_request.right != Right.ERASURE:
             del self.fields["erasure_exception"]
 

@@ -198,14 +198,11 @@ def clock_restart(request, pk):
 @org_view("handle_requests")
 def extend(request, pk):
     rights_request = _request(request, pk)
-    initial = {
-        "body": letters.default_body(rights_request, LetterKind.EXTENSION),
-        "sent_to": rights_request.requester_email,
-    }
+    initial = {"body": letters.default_body(rights_request, LetterKind.EXTENSION)}
     return _decision(
         request,
         rights_request,
-        ExtendForm(request.POST or None, initial=initial),
+        ExtendForm(request.POST or None, rights_request=rights_request, initial=initial),
         services.request_extend,
         _("Extended; the notice to the person is on record."),
         "request_extend.html",
@@ -233,10 +230,7 @@ def assign(request, pk):
 @org_view("handle_requests")
 def answer(request, pk):
     rights_request = _request(request, pk)
-    initial = {
-        "answer": letters.default_body(rights_request, LetterKind.ANSWER),
-        "sent_to": rights_request.requester_email,
-    }
+    initial = {"answer": letters.default_body(rights_request, LetterKind.ANSWER)}
     form = AnswerForm(request.POST or None, rights_request=rights_request, initial=initial)
     return _decision(
         request,
@@ -254,7 +248,7 @@ def reject(request, pk):
     return _decision(
         request,
         rights_request,
-        RejectForm(request.POST or None, initial={"sent_to": rights_request.requester_email}),
+        RejectForm(request.POST or None, rights_request=rights_request),
         services.request_reject,
         _("Refused; the letter with the reasons is on record."),
         "request_reject.html",
@@ -329,7 +323,7 @@ def _send_letter(*, letter, rights_request, user, request, sent_via, sent_to):
 def letter_send(request, pk, letter_pk):
     letter = _letter(request, pk, letter_pk)
     rights_request = letter.request
-    form = LetterSendForm(request.POST or None, initial={"sent_to": rights_request.requester_email})
+    form = LetterSendForm(request.POST or None, rights_request=rights_request)
     return _decision(
         request,
         rights_request,
