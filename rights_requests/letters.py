@@ -246,6 +246,7 @@ def letter_send(
     return letter
 
 
+@transaction.atomic
 def letter_create_and_send(
     *,
     rights_request: RightsRequest,
