@@ -9,6 +9,7 @@ withdrawn in the ledger); the access copy answered in person is recorded only as
 answer reports (services.request_carried_out), as a copy made outside the app would be.
 """
 
+import functools
 from datetime import timedelta
 
 from django.db import transaction
@@ -28,7 +29,7 @@ from .choices import (
     SentVia,
     VerificationMethod,
 )
-from .models import RightsRequest
+from .models import RequestLetter, RightsRequest
 
 
 def _people(organisation) -> list[DataSubject]:
@@ -39,13 +40,13 @@ def _people(organisation) -> list[DataSubject]:
 
 
 def _letter(rights_request, kind, user, via=SentVia.WHATSAPP):
-    letter = letters.letter_create(
+    return letters.letter_create_and_send(
         rights_request=rights_request,
         kind=kind,
         body=letters.default_body(rights_request, kind),
         user=user,
+        via=via,
     )
-    return letters.letter_send(letter=letter, via=via, user=user)
 
 
 def _log(organisation, user, subject, *, days_ago, **fields):
@@ -68,11 +69,11 @@ def load(*, organisation):
     if len(people) < 13 or dpo is None:
         return "not enough people on record: rights-request demo skipped"
     arabic, *people = people
-    made = []
+    log = functools.partial(_log, organisation, staff)  # staff log the requests that came in
 
     # 1. From the personal link, in Arabic: "see my data" (identity comes with the link).
     link = consent_services.consent_link_for_subject(subject=arabic, created_by=dpo)
-    made.append(services.request_from_link(link=link, right=Right.ACCESS, language="ar"))
+    services.request_from_link(link=link, right=Right.ACCESS, language="ar")
 
     # 2. Public form, identity to verify, identification asked for.
     rr = services.request_from_public_form(
@@ -84,12 +85,9 @@ def load(*, organisation):
         language="es",
     )
     _letter(rr, LetterKind.IDENTITY, staff)
-    made.append(rr)
 
     # 3. WhatsApp from the number on record (verified), being handled by staff.
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[1],
         days_ago=10,
         right=Right.RECTIFICATION,
@@ -98,14 +96,11 @@ def load(*, organisation):
     )
     services.request_assign(rights_request=rr, handler=staff, user=dpo)
     _letter(rr, LetterKind.ACKNOWLEDGEMENT, staff)
-    made.append(rr)
 
     # 4. By e-mail, verified against the address on record, handled by the DPO.
     people[2].email = people[2].email or "paciente.demo@example.org"
     people[2].save()
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[2],
         days_ago=20,
         right=Right.OBJECTION,
@@ -117,12 +112,9 @@ def load(*, organisation):
         rights_request=rr, method=VerificationMethod.EMAIL_MATCH, user=staff
     )
     services.request_assign(rights_request=rr, handler=dpo, user=dpo)
-    made.append(rr)
 
     # 5. Extended by two months within the first month, the notice sent on WhatsApp.
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[3],
         days_ago=25,
         right=Right.ACCESS,
@@ -137,12 +129,9 @@ def load(*, organisation):
         user=dpo,
         sent_via=SentVia.WHATSAPP,
     )
-    made.append(rr)
 
     # 6. Overdue: verified in person, never answered.
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[4],
         days_ago=40,
         right=Right.PORTABILITY,
@@ -151,10 +140,9 @@ def load(*, organisation):
         identity_note="DNI visto en recepción.",
     )
     services.request_assign(rights_request=rr, handler=staff, user=dpo)
-    made.append(rr)
 
     # 7. Answered on time, after the copy was made.
-    rr = _log(organisation, staff, people[5], days_ago=15, right=Right.ACCESS, channel="whatsapp")
+    rr = log(people[5], days_ago=15, right=Right.ACCESS, channel="whatsapp")
     _letter(rr, LetterKind.ACKNOWLEDGEMENT, staff)
     services.request_carried_out(
         rights_request=rr,
@@ -168,10 +156,9 @@ def load(*, organisation):
         user=dpo,
         sent_via=SentVia.IN_PERSON,
     )
-    made.append(rr)
 
     # 8. Erasure answered under Art. 17(3)(b): clinical records must be kept.
-    rr = _log(organisation, staff, people[6], days_ago=12, right=Right.ERASURE, channel="whatsapp")
+    rr = log(people[6], days_ago=12, right=Right.ERASURE, channel="whatsapp")
     services.request_answer(
         rights_request=rr,
         answer="Hemos dejado de usar sus datos para comunicaciones. Su historia clínica debe"
@@ -180,12 +167,9 @@ def load(*, organisation):
         sent_via=SentVia.POST,
         erasure_exception=ErasureException.LEGAL_OBLIGATION,
     )
-    made.append(rr)
 
     # 9. Answered late.
-    rr = _log(
-        organisation, staff, people[7], days_ago=45, right=Right.WITHDRAWAL, channel="whatsapp"
-    )
+    rr = log(people[7], days_ago=45, right=Right.WITHDRAWAL, channel="whatsapp")
     fulfilment.withdrawal_carry_out(rights_request=rr, user=dpo)
     services.request_answer(
         rights_request=rr,
@@ -193,12 +177,9 @@ def load(*, organisation):
         user=dpo,
         sent_via=SentVia.WHATSAPP,
     )
-    made.append(rr)
 
     # 10. Refused: the person could not be identified.
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[8],
         days_ago=8,
         right=Right.ACCESS,
@@ -212,21 +193,15 @@ def load(*, organisation):
         user=dpo,
         sent_via=SentVia.POST,
     )
-    made.append(rr)
 
     # 11. Withdrawn by the person.
-    rr = _log(
-        organisation, staff, people[9], days_ago=6, right=Right.RESTRICTION, channel="whatsapp"
-    )
+    rr = log(people[9], days_ago=6, right=Right.RESTRICTION, channel="whatsapp")
     services.request_withdrawn(
         rights_request=rr, user=staff, note="Nos escribió que ya no lo necesita."
     )
-    made.append(rr)
 
     # 12. Identity asked for by post, the clock stopped meanwhile.
-    rr = _log(
-        organisation,
-        staff,
+    rr = log(
         people[10],
         days_ago=4,
         right=Right.ERASURE,
@@ -237,6 +212,7 @@ def load(*, organisation):
     services.request_stop_clock(
         rights_request=rr, reason="Copia del DNI pedida por carta.", user=dpo
     )
-    made.append(rr)
-    letters_count = sum(r.letters.count() for r in made)
-    return f"{len(made)} rights requests, {letters_count} letters"
+    # The organisation had no requests before (checked above): all of them are the demo's.
+    made = RightsRequest.objects.filter(organisation=organisation)
+    letters_count = RequestLetter.objects.filter(request__in=made).count()
+    return f"{made.count()} rights requests, {letters_count} letters"

@@ -599,6 +599,20 @@ def _sums(archive: HashingZip) -> None:
     )
 
 
+def _write_zip(path, entries: dict[str, bytes], subject) -> int:
+    """The ZIP at ``path``: ``entries`` in order, then the person's proof files and the
+    SHA256SUMS of all; returns how many proof files it holds."""
+    archive = HashingZip(path)
+    try:
+        for name, content in entries.items():
+            archive.write_bytes(name, content)
+        files = _write_proof_files(archive, subject)
+        _sums(archive)
+    finally:
+        archive.close()
+    return files
+
+
 def _json_bytes(data: dict) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False).encode("utf-8")
 
@@ -670,16 +684,8 @@ def write_access_export(
     report = access_pdf(
         rights_request=rights_request, data=data, language=language, timestamper=timestamper
     )
-    archive = HashingZip(path)
-    try:
-        archive.write_bytes(REPORT_NAME, report)
-        archive.write_bytes(DATA_NAME, _json_bytes(data))
-        for name, content in _access_csvs(data).items():
-            archive.write_bytes(name, content)
-        files = _write_proof_files(archive, rights_request.subject)
-        _sums(archive)
-    finally:
-        archive.close()
+    entries = {REPORT_NAME: report, DATA_NAME: _json_bytes(data), **_access_csvs(data)}
+    files = _write_zip(path, entries, rights_request.subject)
     return {
         "events": len(data["consent_events"]),
         "purposes": len(data["information"]["purposes"]),
@@ -693,13 +699,6 @@ def write_access_export(
 def write_portability_export(*, rights_request: RightsRequest, path) -> dict:
     """Write the portability ZIP to ``path``; returns what it holds, counted."""
     data = portability_data(rights_request, generated_at=timezone.now())
-    archive = HashingZip(path)
-    try:
-        archive.write_bytes(DATA_NAME, _json_bytes(data))
-        for name, content in _portability_csvs(data).items():
-            archive.write_bytes(name, content)
-        files = _write_proof_files(archive, rights_request.subject)
-        _sums(archive)
-    finally:
-        archive.close()
+    entries = {DATA_NAME: _json_bytes(data), **_portability_csvs(data)}
+    files = _write_zip(path, entries, rights_request.subject)
     return {"consent_answers": len(data["consent_answers"]), "proof_files": files}

@@ -181,6 +181,11 @@ class _SendFields(forms.Form):
         widget=forms.TextInput(attrs={"dir": "ltr"}),
     )
 
+    def __init__(self, *args, rights_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offered: the address the request was made from.
+        self.fields["sent_to"].initial = rights_request.requester_email
+
 
 class ExtendForm(_SendFields):
     months = forms.TypedChoiceField(
@@ -224,7 +229,7 @@ class AnswerForm(_SendFields):
     field_order = ["answer", "erasure_exception", "sent_via", "sent_to"]
 
     def __init__(self, *args, rights_request, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, rights_request=rights_request, **kwargs)
         if rights_request.right != Right.ERASURE:
             del self.fields["erasure_exception"]
 
@@ -265,20 +270,31 @@ class LetterSendForm(_SendFields):
 # --- the person's own pages -------------------------------------------------------------------
 
 
-class LinkRequestForm(forms.Form):
-    """What a person asks from their personal link; identity comes with the link."""
+# What a person asks for and in their words, on their personal link and on the public form
+# (both rendered by templates/rights_requests/public/_request_fields.html).
 
-    right = forms.ChoiceField(
+
+def _person_right_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
         label=_("What would you like?"),
         choices=[(r.value, PERSON_RIGHTS[r]) for r in RIGHTS_FROM_LINK],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose what you are asking for.")},
     )
-    details = forms.CharField(
-        label=_("Anything to add (for a correction: what is wrong and what is right)"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+
+
+def _person_details_field(label: str, *, rows: int) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": rows})
+    )
+
+
+class LinkRequestForm(forms.Form):
+    """What a person asks from their personal link; identity comes with the link."""
+
+    right = _person_right_field()
+    details = _person_details_field(
+        _("Anything to add (for a correction: what is wrong and what is right)"), rows=3
     )
 
 
@@ -293,18 +309,8 @@ class PublicRequestForm(_PhoneMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "dir": "ltr"}),
     )
     email = forms.EmailField(label=_("Your e-mail address"), required=False)
-    right = forms.ChoiceField(
-        label=_("What would you like?"),
-        choices=[(r.value, PERSON_RIGHTS[r]) for r in RIGHTS_FROM_LINK],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what you are asking for.")},
-    )
-    details = forms.CharField(
-        label=_("Your request"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+    right = _person_right_field()
+    details = _person_details_field(_("Your request"), rows=4)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -184,6 +184,21 @@ def _idempotency_key(rights_request: RightsRequest) -> str:
     return f"rights-request-{rights_request.pk}-{rights_request.right}"
 
 
+def _withdraw_granted(
+    locked: RightsRequest, user: User, category: str | None = None
+) -> list[ConsentEvent]:
+    """Withdraw the person's granted consents (only those of ``category`` when given) in the
+    ledger, each event naming the request that asked."""
+    return consent_services.consent_withdraw_granted(
+        subject=locked.subject,
+        channel=LEDGER_CHANNEL.get(locked.channel, Channel.WEB_FORM),
+        recorded_by=user,
+        note=_request_note(locked),
+        idempotency_key=_idempotency_key(locked),
+        category=category,
+    )
+
+
 def recipients(subject: DataSubject) -> list[dict]:
     """GDPR Art. 19: who received the person's data and must be told of a rectification,
     erasure or restriction: the WhatsApp groups they are in (their admins and members see the
@@ -379,13 +394,7 @@ def erasure_carry_out(
                 )
             purge_after = keep_until
         told = recipients(subject)
-        withdrawn = consent_services.consent_withdraw_granted(
-            subject=subject,
-            channel=LEDGER_CHANNEL.get(locked.channel, Channel.WEB_FORM),
-            recorded_by=user,
-            note=_request_note(locked),
-            idempotency_key=_idempotency_key(locked),
-        )
+        withdrawn = _withdraw_granted(locked, user)
         now = timezone.now()
         left = list(GroupMembership.objects.filter(subject=subject).current())
         for membership in left:
@@ -490,14 +499,7 @@ def objection_carry_out(*, rights_request: RightsRequest, user: User) -> RightsR
     with transaction.atomic():
         locked = _locked(rights_request, Right.OBJECTION)
         subject = locked.subject
-        withdrawn = consent_services.consent_withdraw_granted(
-            subject=subject,
-            channel=LEDGER_CHANNEL.get(locked.channel, Channel.WEB_FORM),
-            recorded_by=user,
-            note=_request_note(locked),
-            idempotency_key=_idempotency_key(locked),
-            category=PurposeCategory.MARKETING,
-        )
+        withdrawn = _withdraw_granted(locked, user, category=PurposeCategory.MARKETING)
         entry, created = consent_services.suppression_add(
             organisation=locked.organisation,
             phone=subject.phone,
@@ -524,13 +526,7 @@ def withdrawal_carry_out(*, rights_request: RightsRequest, user: User) -> Rights
     purpose, each naming the request."""
     with transaction.atomic():
         locked = _locked(rights_request, Right.WITHDRAWAL)
-        withdrawn = consent_services.consent_withdraw_granted(
-            subject=locked.subject,
-            channel=LEDGER_CHANNEL.get(locked.channel, Channel.WEB_FORM),
-            recorded_by=user,
-            note=_request_note(locked),
-            idempotency_key=_idempotency_key(locked),
-        )
+        withdrawn = _withdraw_granted(locked, user)
         return _record(
             locked,
             user,

@@ -121,19 +121,26 @@ def _form_page(request, rights_request, form, template, service, success):
     )
 
 
-def _for_right(request, pk, right):
+def _for_right(request, pk, right, wrong: str):
+    """(the request, None) when it is for ``right`` and names a known person; else (the
+    request, the way back, with ``wrong`` told)."""
     rights_request = _rights_request(request, pk)
     if rights_request.right != right or rights_request.subject is None:
-        return rights_request, False
-    return rights_request, True
+        messages.error(request, wrong)
+        return rights_request, _back(request, rights_request)
+    return rights_request, None
 
 
 @org_view("carry_out_rights")
 def rectification(request, pk):
-    rights_request, fits = _for_right(request, pk, Right.RECTIFICATION)
-    if not fits:
-        messages.error(request, _("This request is not a rectification of a known person."))
-        return _back(request, rights_request)
+    rights_request, refused = _for_right(
+        request,
+        pk,
+        Right.RECTIFICATION,
+        _("This request is not a rectification of a known person."),
+    )
+    if refused:
+        return refused
     form = RectificationForm(request.POST or None, subject=rights_request.subject)
     return _form_page(
         request,
@@ -149,10 +156,11 @@ def rectification(request, pk):
 
 @org_view("carry_out_rights")
 def erasure(request, pk):
-    rights_request, fits = _for_right(request, pk, Right.ERASURE)
-    if not fits:
-        messages.error(request, _("This request is not an erasure of a known person."))
-        return _back(request, rights_request)
+    rights_request, refused = _for_right(
+        request, pk, Right.ERASURE, _("This request is not an erasure of a known person.")
+    )
+    if refused:
+        return refused
     form = ErasureForm(request.POST or None)
     return _form_page(
         request,
@@ -173,10 +181,11 @@ def erasure(request, pk):
 
 @org_view("carry_out_rights")
 def restriction(request, pk):
-    rights_request, fits = _for_right(request, pk, Right.RESTRICTION)
-    if not fits:
-        messages.error(request, _("This request is not a restriction for a known person."))
-        return _back(request, rights_request)
+    rights_request, refused = _for_right(
+        request, pk, Right.RESTRICTION, _("This request is not a restriction for a known person.")
+    )
+    if refused:
+        return refused
     form = RestrictionForm(request.POST or None)
     return _form_page(
         request,

@@ -246,6 +246,25 @@ def letter_send(
     return letter
 
 
+@transaction.atomic
+def letter_create_and_send(
+    *,
+    rights_request: RightsRequest,
+    kind: str,
+    body: str,
+    user: User | None,
+    via: str,
+    to: str = "",
+    request=None,
+) -> RequestLetter:
+    """Write a letter and send it at once: the extension notice, the answer and the refusal go
+    out in the same step as the decision they announce."""
+    letter = letter_create(
+        rights_request=rights_request, kind=kind, body=body, user=user, request=request
+    )
+    return letter_send(letter=letter, via=via, to=to, user=user, request=request)
+
+
 def letter_download_audit(*, letter: RequestLetter, user: User | None, request=None) -> None:
     """A copy of a letter left the register (invariant 6)."""
     audit_record(

@@ -15,7 +15,7 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -26,10 +26,11 @@ from accounts.ratelimit import Limit, hit, too_many
 from accounts.request_info import client_ip
 from consents.models import ConsentLink, DataSubject
 
-from . import letters, services
+from . import services
 from .choices import CLOSED, SentVia
 from .forms import PERSON_RIGHTS, LinkRequestForm, PublicRequestForm
 from .models import RequestLetter, RightsRequest
+from .views import letter_response
 
 
 def _rate(name: str, default: int) -> int:
@@ -70,7 +71,10 @@ def _link_limits(request, token: str):
 
 
 def _resolve_link(request, token: str):
-    """(link, None) for a usable personal link, else (None, the 404 or 410 page)."""
+    """(link, None) for a usable personal link, else (None, the page that refuses: too many
+    tries, or the 404 or 410 page). The rate limit comes first: nothing is looked up before."""
+    if limited := _link_limits(request, token):
+        return None, limited
     link = (
         ConsentLink.objects.select_related("organisation", "subject")
         .filter(token=token, kind=ConsentLink.Kind.PERSONAL)
@@ -110,11 +114,9 @@ def _link_context(link, form, code_for=None, code=""):
 
 @require_http_methods(["GET", "POST"])
 def link_page(request, token):
-    if limited := _link_limits(request, token):
-        return limited
-    link, gone = _resolve_link(request, token)
-    if gone:
-        return gone
+    link, refused = _resolve_link(request, token)
+    if refused:
+        return refused
     language = _link_language(request, link)
     with translation.override(language):
         initial = {"right": request.GET.get("right", "")}
@@ -145,11 +147,9 @@ def link_page(request, token):
 @require_POST
 def link_code(request, token):
     """Show a one-time code for one of the person's requests that waits for identity."""
-    if limited := _link_limits(request, token):
-        return limited
-    link, gone = _resolve_link(request, token)
-    if gone:
-        return gone
+    link, refused = _resolve_link(request, token)
+    if refused:
+        return refused
     with translation.override(_link_language(request, link)):
         wanted = request.POST.get("request", "")
         rights_request = RightsRequest.objects.filter(
@@ -173,11 +173,9 @@ def link_code(request, token):
 
 def link_letter(request, token, pk):
     """A letter sent to the person through their personal link, as a download."""
-    if limited := _link_limits(request, token):
-        return limited
-    link, gone = _resolve_link(request, token)
-    if gone:
-        return gone
+    link, refused = _resolve_link(request, token)
+    if refused:
+        return refused
     letter = (
         RequestLetter.objects.select_related("request")
         .filter(
@@ -190,14 +188,7 @@ def link_letter(request, token, pk):
     )
     if letter is None or not letter.file:
         raise Http404
-    response = FileResponse(
-        letter.file.open("rb"),
-        as_attachment=True,
-        filename=letters.letter_filename(letter),
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return letter_response(letter)
 
 
 # --- the public form ------------------------------------------------------------------------
@@ -213,13 +204,21 @@ def _form_limits(request, slug: str):
     return _limited(request, checks)
 
 
-@require_http_methods(["GET", "POST"])
-def public_form(request, slug):
+def _organisation_for_page(request, slug: str):
+    """(organisation, None), or (None, the too-many-tries page); 404 for an unknown slug."""
     if limited := _form_limits(request, slug):
-        return limited
+        return None, limited
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         raise Http404("No such organisation")
+    return organisation, None
+
+
+@require_http_methods(["GET", "POST"])
+def public_form(request, slug):
+    organisation, refused = _organisation_for_page(request, slug)
+    if refused:
+        return refused
     language = translation.get_language()
     form = PublicRequestForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
@@ -237,9 +236,7 @@ def public_form(request, slug):
 
 def public_sent(request, slug):
     """The one answer to every request sent through the form, known person or not."""
-    if limited := _form_limits(request, slug):
-        return limited
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None:
-        raise Http404("No such organisation")
+    organisation, refused = _organisation_for_page(request, slug)
+    if refused:
+        return refused
     return render(request, "rights_requests/public/request_sent.html", {"public_org": organisation})

@@ -118,6 +118,13 @@ def _ensure_open(rights_request: RightsRequest) -> None:
         )
 
 
+def _locked_open(rights_request: RightsRequest) -> RightsRequest:
+    """The request, locked, for a change that only an open request takes."""
+    current = _locked(rights_request)
+    _ensure_open(current)
+    return current
+
+
 def _required(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -419,8 +426,7 @@ def _code_hash(rights_request: RightsRequest, code: str) -> str:
 def request_identity_code_issue(*, rights_request: RightsRequest, link: ConsentLink) -> str:
     """A new six-digit code for the person to read to staff (GDPR Art. 12(6)); earlier ones stop
     working. Given only to the holder of the personal link of the person the request is for."""
-    rights_request = _locked(rights_request)
-    _ensure_open(rights_request)
+    rights_request = _locked_open(rights_request)
     if (
         link.kind != ConsentLink.Kind.PERSONAL
         or not link.is_active
@@ -516,8 +522,7 @@ def request_verify_identity(
             )
         used = _check_code(current, code)
     with transaction.atomic():
-        current = _locked(rights_request)
-        _ensure_open(current)
+        current = _locked_open(rights_request)
         if current.identity_verified_at is not None:
             raise ValidationError(_("The identity of this request is verified already."))
         if method == VerificationMethod.ONE_TIME_CODE:
@@ -544,8 +549,7 @@ def request_stop_clock(
     """Stop the clock while the organisation waits for what it asked for to confirm the
     person's identity (GDPR Art. 12(6); EDPB Guidelines 01/2022 on access, para. 159: the period
     runs from when that information arrives). Nothing else stops it."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     reason = _required(reason, _("Say what information is awaited."))
     if current.identity_verified_at is not None:
         raise ValidationError(
@@ -570,8 +574,7 @@ def request_stop_clock(
 def request_restart_clock(*, rights_request: RightsRequest, user: User, request=None):
     """The awaited information arrived (or will not): the clock runs again, and the days it
     stood still move the due date (rights_requests.deadlines.shifted)."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     if current.clock_stopped_on is None:
         raise ValidationError(_("The clock is running already."))
     _restart(current)
@@ -611,8 +614,7 @@ def request_extend(
     by telling the person within one month of receipt. The notice is a letter, sent now; on a
     day after the first month the extension is refused.
     """
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     reason = _required(reason, _("Give the reason for the extension: the person is told it."))
     try:
         months = int(months)
@@ -635,14 +637,15 @@ def request_extend(
     current.extension_reason = reason
     current.extension_notified_on = today
     _save(current, user)
-    letter = letters.letter_create(
+    return letters.letter_create_and_send(
         rights_request=current,
         kind=LetterKind.EXTENSION,
         body=body or letters.default_body(current, LetterKind.EXTENSION),
         user=user,
+        via=sent_via,
+        to=sent_to,
         request=request,
     )
-    return letters.letter_send(letter=letter, via=sent_via, to=sent_to, user=user, request=request)
 
 
 @transaction.atomic
@@ -650,8 +653,7 @@ def request_assign(
     *, rights_request: RightsRequest, handler: User | None, user: User, request=None
 ) -> RightsRequest:
     """Name who handles the request (the DPO or a staff member of the organisation)."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     if (
         handler is not None
         and not Membership.objects.filter(
@@ -672,8 +674,7 @@ def request_carried_out(
     """Record, once, what was done to the person's data for the request (what the answer
     reports): ``what`` holds a "summary" the answer letter quotes, and any details. The
     fulfilment of each right (rights_requests.fulfilment) calls this or sets the same fields."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     if current.identity_verified_at is None:
         raise ValidationError(_("Verify who is asking before acting on their data."))
     if current.carried_out_at is not None:
@@ -714,8 +715,7 @@ def request_answer(
     it without erasing, and the letter names it. The day it is sent is the day it was answered:
     on time when on or before the due date.
     """
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     answer = _required(answer, _("Write the answer to the person."))
     if current.identity_verified_at is None:
         raise ValidationError(
@@ -738,10 +738,15 @@ def request_answer(
     current.erasure_exception = erasure_exception
     _close(current, RequestStatus.ANSWERED)
     _save(current, user)
-    letter = letters.letter_create(
-        rights_request=current, kind=LetterKind.ANSWER, body=answer, user=user, request=request
+    return letters.letter_create_and_send(
+        rights_request=current,
+        kind=LetterKind.ANSWER,
+        body=answer,
+        user=user,
+        via=sent_via,
+        to=sent_to,
+        request=request,
     )
-    return letters.letter_send(letter=letter, via=sent_via, to=sent_to, user=user, request=request)
 
 
 @transaction.atomic
@@ -757,20 +762,20 @@ def request_reject(
     """Refuse to act (GDPR Art. 12(4), also 12(5) for manifestly unfounded or excessive
     requests and 11(2)/12(6) when the person cannot be identified): the letter gives the reasons
     and the right to complain to the AEPD and to seek a judicial remedy. Sent now."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     reason = _required(reason, _("Give the reasons: the person must be told why (Art. 12(4))."))
     current.rejection_reason = reason
     _close(current, RequestStatus.REJECTED)
     _save(current, user)
-    letter = letters.letter_create(
+    return letters.letter_create_and_send(
         rights_request=current,
         kind=LetterKind.REJECTION,
         body=letters.default_body(current, LetterKind.REJECTION),
         user=user,
+        via=sent_via,
+        to=sent_to,
         request=request,
     )
-    return letters.letter_send(letter=letter, via=sent_via, to=sent_to, user=user, request=request)
 
 
 @transaction.atomic
@@ -779,8 +784,7 @@ def request_withdrawn(
 ) -> RightsRequest:
     """The person withdrew their request: it closes without an answer, and no deadline is
     missed by it. What they said is kept as the outcome."""
-    current = _locked(rights_request)
-    _ensure_open(current)
+    current = _locked_open(rights_request)
     current.answer = (note or "").strip() or _("The person withdrew the request.")
     _close(current, RequestStatus.WITHDRAWN)
     return _save(current, user)

@@ -5,6 +5,8 @@ a refusal by the service is shown on the form and nothing changes. Roles: staff 
 settle the identity, the DPO decides, auditors read (accounts.roles).
 """
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -138,10 +140,12 @@ def detail(request, pk):
 
 
 def _decision(request, rights_request, form, service, success: str, template: str, **extra):
-    """POST: call ``service(data)``; its refusal goes on the form. GET: show the form."""
+    """POST: call ``service`` on the request, by this member, with the form's data; its refusal
+    goes on the form. GET: show the form."""
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            service(form.cleaned_data)
+            service(rights_request=rights_request, user=request.user, request=request, **data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -158,9 +162,7 @@ def verify(request, pk):
         request,
         rights_request,
         VerifyForm(request.POST or None),
-        lambda data: services.request_verify_identity(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_verify_identity,
         _("Identity verified."),
         "request_verify.html",
     )
@@ -173,9 +175,7 @@ def clock_stop(request, pk):
         request,
         rights_request,
         ClockStopForm(request.POST or None),
-        lambda data: services.request_stop_clock(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_stop_clock,
         _("The clock is stopped until the information arrives."),
         "request_clock.html",
     )
@@ -198,17 +198,12 @@ def clock_restart(request, pk):
 @org_view("handle_requests")
 def extend(request, pk):
     rights_request = _request(request, pk)
-    initial = {
-        "body": letters.default_body(rights_request, LetterKind.EXTENSION),
-        "sent_to": rights_request.requester_email,
-    }
+    initial = {"body": letters.default_body(rights_request, LetterKind.EXTENSION)}
     return _decision(
         request,
         rights_request,
-        ExtendForm(request.POST or None, initial=initial),
-        lambda data: services.request_extend(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        ExtendForm(request.POST or None, rights_request=rights_request, initial=initial),
+        services.request_extend,
         _("Extended; the notice to the person is on record."),
         "request_extend.html",
     )
@@ -226,9 +221,7 @@ def assign(request, pk):
         request,
         rights_request,
         form,
-        lambda data: services.request_assign(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_assign,
         _("Handler saved."),
         "request_assign.html",
     )
@@ -237,18 +230,13 @@ def assign(request, pk):
 @org_view("handle_requests")
 def answer(request, pk):
     rights_request = _request(request, pk)
-    initial = {
-        "answer": letters.default_body(rights_request, LetterKind.ANSWER),
-        "sent_to": rights_request.requester_email,
-    }
+    initial = {"answer": letters.default_body(rights_request, LetterKind.ANSWER)}
     form = AnswerForm(request.POST or None, rights_request=rights_request, initial=initial)
     return _decision(
         request,
         rights_request,
         form,
-        lambda data: services.request_answer(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_answer,
         _("Answered; the letter is on record."),
         "request_answer.html",
     )
@@ -260,10 +248,8 @@ def reject(request, pk):
     return _decision(
         request,
         rights_request,
-        RejectForm(request.POST or None, initial={"sent_to": rights_request.requester_email}),
-        lambda data: services.request_reject(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        RejectForm(request.POST or None, rights_request=rights_request),
+        services.request_reject,
         _("Refused; the letter with the reasons is on record."),
         "request_reject.html",
     )
@@ -276,9 +262,7 @@ def withdrawn(request, pk):
         request,
         rights_request,
         WithdrawnForm(request.POST or None),
-        lambda data: services.request_withdrawn(
-            rights_request=rights_request, user=request.user, request=request, **data
-        ),
+        services.request_withdrawn,
         _("Closed: the person withdrew the request."),
         "request_withdrawn.html",
     )
@@ -330,22 +314,21 @@ def _letter(request, pk, letter_pk) -> RequestLetter:
     )
 
 
+def _send_letter(*, letter, rights_request, user, request, sent_via, sent_to):
+    # Called as _decision calls a service: the request, the member, then the form's fields.
+    return letters.letter_send(letter=letter, via=sent_via, to=sent_to, user=user, request=request)
+
+
 @org_view("log_request")
 def letter_send(request, pk, letter_pk):
     letter = _letter(request, pk, letter_pk)
     rights_request = letter.request
-    form = LetterSendForm(request.POST or None, initial={"sent_to": rights_request.requester_email})
+    form = LetterSendForm(request.POST or None, rights_request=rights_request)
     return _decision(
         request,
         rights_request,
         form,
-        lambda data: letters.letter_send(
-            letter=letter,
-            via=data["sent_via"],
-            to=data["sent_to"],
-            user=request.user,
-            request=request,
-        ),
+        functools.partial(_send_letter, letter=letter),
         _("The letter is recorded as sent."),
         "letter_send.html",
         letter=letter,
@@ -360,6 +343,14 @@ def _attachment_response(stored, *, filename: str, content_type: str):
     return response
 
 
+def letter_response(letter: RequestLetter):
+    """A letter's PDF as a download: to members here, and to the person on their personal link
+    (rights_requests.public_views.link_letter)."""
+    return _attachment_response(
+        letter.file, filename=letters.letter_filename(letter), content_type="application/pdf"
+    )
+
+
 @org_view("view_requests")
 def letter_download(request, pk, letter_pk):
     """Letters leave only as attachments, only to members, and each copy is on record."""
@@ -367,9 +358,7 @@ def letter_download(request, pk, letter_pk):
     if not letter.file:
         raise Http404
     letters.letter_download_audit(letter=letter, user=request.user, request=request)
-    return _attachment_response(
-        letter.file, filename=letters.letter_filename(letter), content_type="application/pdf"
-    )
+    return letter_response(letter)
 
 
 @org_view("view_requests")

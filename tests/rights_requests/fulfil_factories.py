@@ -1,13 +1,15 @@
 """Rights requests made directly, for the fulfilment tests (the register's own factories live
 in tests/rights_requests/factories.py)."""
 
-import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
+from consents.models import PurposeCategory
+from groups.models import GroupMembership
 from rights_requests import deadlines
 from rights_requests.choices import RequestChannel, RequestStatus
 from rights_requests.models import RightsRequest
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.groups.factories import group_with_notice
 
 
 def rights_request(
@@ -38,9 +40,34 @@ def rights_request(
     )
 
 
-@pytest.fixture
-def fresh_rate_limits():
-    """Public pages count on the shared cache: start with an empty window (use it by name)."""
-    cache.clear()
-    yield
-    cache.clear()
+def marketing_and_appointments(org) -> dict:
+    """The purposes "offers" (marketing) and "citas" (appointments), with a published notice."""
+    marketing = PurposeFactory(organisation=org, code="offers", name="Ofertas")
+    citas = PurposeFactory(
+        organisation=org, code="citas", name="Citas", category=PurposeCategory.APPOINTMENTS
+    )
+    notice = published_notice(purposes=[marketing, citas])
+    return {"offers": marketing, "citas": citas, "notice": notice}
+
+
+def consenting_person(
+    org, *, full_name: str, phone: str = "+34612345678", purposes: dict | None = None
+):
+    """A person who granted both purposes of ``marketing_and_appointments`` (``purposes``, made
+    here unless given)."""
+    purposes = purposes or marketing_and_appointments(org)
+    subject = DataSubjectFactory(organisation=org, full_name=full_name, phone=phone)
+    grant(subject, purposes["offers"], purposes["notice"])
+    grant(subject, purposes["citas"], purposes["notice"])
+    return subject
+
+
+def group_member(subject, *, group_name: str) -> GroupMembership:
+    """``subject`` added by an admin to a new WhatsApp group (with its notices)."""
+    return GroupMembership.objects.create(
+        organisation=subject.organisation,
+        group=group_with_notice(subject.organisation, name=group_name),
+        subject=subject,
+        joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
+        joined_at=timezone.now(),
+    )

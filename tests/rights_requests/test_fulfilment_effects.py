@@ -15,7 +15,6 @@ from consents.models import (
     ConsentEvent,
     ConsentState,
     DataSubject,
-    PurposeCategory,
     UnconfirmedAnswer,
 )
 from consents.selectors import dashboard_figures
@@ -24,11 +23,16 @@ from groups import services as group_services
 from groups.models import GroupMembership
 from rights_requests import fulfilment
 from rights_requests.choices import Right
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.consents.factories import DataSubjectFactory, grant, published_notice
 from tests.groups.factories import group_with_notice
-from tests.rights_requests.fulfil_factories import fresh_rate_limits, rights_request  # noqa: F401
+from tests.rights_requests.fulfil_factories import (
+    consenting_person,
+    marketing_and_appointments,
+    rights_request,
+)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
+# Each test starts with empty rate-limit windows (tests/rights_requests/conftest.py).
+pytestmark = pytest.mark.django_db
 
 NAME = "Lucía Pérez-Quintana"
 PHONE = "+34612345678"
@@ -36,20 +40,12 @@ PHONE = "+34612345678"
 
 @pytest.fixture
 def purposes(org):
-    marketing = PurposeFactory(organisation=org, code="offers", name="Ofertas")
-    citas = PurposeFactory(
-        organisation=org, code="citas", name="Citas", category=PurposeCategory.APPOINTMENTS
-    )
-    notice = published_notice(purposes=[marketing, citas])
-    return {"offers": marketing, "citas": citas, "notice": notice}
+    return marketing_and_appointments(org)
 
 
 @pytest.fixture
 def person(org, purposes):
-    subject = DataSubjectFactory(organisation=org, full_name=NAME, phone=PHONE)
-    grant(subject, purposes["offers"], purposes["notice"])
-    grant(subject, purposes["citas"], purposes["notice"])
-    return subject
+    return consenting_person(org, full_name=NAME, phone=PHONE, purposes=purposes)
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ from pypdf import PdfReader
 from consents import services
 from consents.models import ConsentEvent, ProofFile, PurposeCategory
 from evidence.signing import certificate_trust_roots, validate_pdf
-from groups.models import GroupMembership
 from jobs.models import Job
 from rights_requests import exports, fulfilment
 from rights_requests.choices import Right
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
-from tests.groups.factories import group_with_notice
-from tests.rights_requests.fulfil_factories import rights_request
+from tests.rights_requests.fulfil_factories import group_member, rights_request
 
 pytestmark = pytest.mark.django_db
 
@@ -61,14 +59,7 @@ def _person(org, *, name, phone, language, staff=None):
     from tests.consents.factories import withdraw
 
     withdraw(subject, marketing)
-    group = group_with_notice(org, name="Pacientes de ortodoncia")
-    GroupMembership.objects.create(
-        organisation=org,
-        group=group,
-        subject=subject,
-        joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
-        joined_at=timezone.now(),
-    )
+    group_member(subject, group_name="Pacientes de ortodoncia")
     return subject, record
 
 

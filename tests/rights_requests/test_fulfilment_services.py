@@ -25,8 +25,7 @@ from groups.models import GroupMembership
 from rights_requests import fulfilment
 from rights_requests.choices import ErasureException, RequestChannel, RequestStatus, Right
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
-from tests.groups.factories import group_with_notice
-from tests.rights_requests.fulfil_factories import rights_request
+from tests.rights_requests.fulfil_factories import group_member, rights_request
 
 pytestmark = pytest.mark.django_db
 
@@ -101,14 +100,7 @@ def test_a_request_must_be_matched_to_a_person_and_carried_out_as_its_own_right(
 
 
 def test_rectification_keeps_before_and_after_and_leaves_the_ledger_untouched(org, person, dpo):
-    group = group_with_notice(org, name="Pacientes")
-    GroupMembership.objects.create(
-        organisation=org,
-        group=group,
-        subject=person,
-        joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
-        joined_at=timezone.now(),
-    )
+    group_member(person, group_name="Pacientes")
     hmacs = list(ConsentEvent.objects.values_list("hash", "subject_hmac"))
     before = chain.identifiers_hmac(person.identifiers())
     request = rights_request(person, Right.RECTIFICATION)
@@ -155,14 +147,7 @@ def test_rectification_to_another_persons_number_or_to_nothing_is_refused(org, p
 
 
 def test_erasure_withdraws_every_consent_blocks_and_sets_the_purge_date(org, person, dpo):
-    group = group_with_notice(org, name="Pacientes")
-    GroupMembership.objects.create(
-        organisation=org,
-        group=group,
-        subject=person,
-        joined_via=GroupMembership.JoinedVia.ADDED_BY_ADMIN,
-        joined_at=timezone.now(),
-    )
+    group = group_member(person, group_name="Pacientes").group
     link = services.consent_link_for_subject(subject=person, created_by=dpo)
     request = rights_request(person, Right.ERASURE)
 
@@ -223,27 +208,24 @@ def test_an_exception_over_all_the_data_erases_nothing_and_says_why(org, person,
 
 def test_an_exception_over_part_blocks_and_keeps_until_a_later_date(org, person, dpo):
     request = rights_request(person, Right.ERASURE)
-    too_soon = timezone.localdate() + datetime.timedelta(days=30)
-    with pytest.raises(ValidationError, match="Keep the data until after"):
+
+    def keep_invoices_until(day):
         fulfilment.erasure_carry_out(
             rights_request=request,
             user=dpo,
             exception=ErasureException.LEGAL_OBLIGATION,
             exception_scope=fulfilment.SCOPE_PART,
             exception_note="Invoices: 6 years (Código de Comercio art. 30).",
-            keep_until=too_soon,
+            keep_until=day,
         )
+
+    too_soon = timezone.localdate() + datetime.timedelta(days=30)
+    with pytest.raises(ValidationError, match="Keep the data until after"):
+        keep_invoices_until(too_soon)
     person.refresh_from_db()
     assert person.status == DataSubject.Status.ACTIVE
     later = timezone.localdate() + datetime.timedelta(days=6 * 365)
-    fulfilment.erasure_carry_out(
-        rights_request=request,
-        user=dpo,
-        exception=ErasureException.LEGAL_OBLIGATION,
-        exception_scope=fulfilment.SCOPE_PART,
-        exception_note="Invoices: 6 years (Código de Comercio art. 30).",
-        keep_until=later,
-    )
+    keep_invoices_until(later)
     person.refresh_from_db()
     assert person.status == DataSubject.Status.BLOCKED and person.purge_after == later
 

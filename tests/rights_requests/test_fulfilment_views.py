@@ -3,11 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from consents.models import ConsentState, DataSubject, PurposeCategory
+from consents.models import ConsentState, DataSubject
 from jobs.models import Job
 from rights_requests.choices import Right
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
-from tests.rights_requests.fulfil_factories import rights_request
+from tests.rights_requests.fulfil_factories import consenting_person, rights_request
 
 pytestmark = pytest.mark.django_db
 
@@ -16,15 +15,7 @@ NAME = "Lucía Pérez"
 
 @pytest.fixture
 def person(org):
-    marketing = PurposeFactory(organisation=org, code="offers", name="Ofertas")
-    citas = PurposeFactory(
-        organisation=org, code="citas", name="Citas", category=PurposeCategory.APPOINTMENTS
-    )
-    notice = published_notice(purposes=[marketing, citas])
-    subject = DataSubjectFactory(organisation=org, full_name=NAME, phone="+34612345678")
-    grant(subject, marketing, notice)
-    grant(subject, citas, notice)
-    return subject
+    return consenting_person(org, full_name=NAME)
 
 
 def _url(name, request):

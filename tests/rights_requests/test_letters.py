@@ -32,12 +32,19 @@ def _pdf(letter) -> bytes:
         return handle.read()
 
 
-def _text(pdf: bytes, tmp_path) -> str:
+def _pdftotext(pdf: bytes, tmp_path, *options: str) -> str:
     path = tmp_path / "letter.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *options, str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    text = _pdftotext(pdf, tmp_path)
     # pdftotext marks right-to-left runs with embeddings (U+202B ... U+202C): not our text.
     return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
 
@@ -116,14 +123,7 @@ def test_an_arabic_letter_is_right_to_left_and_signed(org, arabic, tmp_path):
 
 
 def _word_left_edge(pdf: bytes, tmp_path, word: str) -> float:
-    path = tmp_path / "layout.pdf"
-    path.write_bytes(pdf)
-    layout = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-bbox", str(path), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    layout = _pdftotext(pdf, tmp_path, "-bbox")
     # -bbox lists the glyphs of a right-to-left word as drawn, left to right: reversed.
     (x_min,) = re.findall(rf'<word xMin="([\d.]+)"[^>]*>{word[::-1]}</word>', layout)
     return float(x_min)
