@@ -23,7 +23,6 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -641,14 +640,9 @@ def access_pdf(
             {**e, "captured_display": _display_time(e["captured_at"])}
             for e in data["consent_events"]
         ]
-        html = render_to_string(
-            "rights_requests/fulfilment/access_pdf.html",
-            {
-                "title": title,
-                "language": language,
-                "direction": "rtl" if translation.get_language_bidi() else "ltr",
-                "organisation": organisation,
-                "address_lines": [line for line in organisation.address.splitlines() if line],
+        return signing.render_signed_document(
+            template="rights_requests/fulfilment/access_pdf.html",
+            context={
                 "rights_request": rights_request,
                 "data": data,
                 "identity": data["data_subject"],
@@ -656,15 +650,10 @@ def access_pdf(
                 "events": events,
                 "legal_bases": legal_bases,
                 "generated_at": _display_time(data["generated_at"]),
-                "time_zone": settings.TIME_ZONE,
-                "certificate": certificate,
                 "data_name": DATA_NAME,
                 "data_sha256": hashlib.sha256(data_json).hexdigest(),
                 "action_granted": Action.GRANTED,
             },
-        )
-        return signing.render_signed_pdf(
-            html=html,
             attachments=[(DATA_NAME, data_json, "application/json")],
             title=title,
             language=language,

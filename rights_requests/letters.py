@@ -94,14 +94,9 @@ def letter_pdf(*, letter: RequestLetter, sign: bool = True, timestamper=None) ->
     certificate = signing.certificate_for_signing(organisation) if sign else None
     with translation.override(letter.language):
         title = f"{rights_request.reference} · {letter.get_kind_display()}"
-        html = render_to_string(
-            "pdf/request_letter.html",
-            {
-                "title": title,
-                "language": letter.language,
-                "direction": "rtl" if translation.get_language_bidi() else "ltr",
-                "organisation": organisation,
-                "address_lines": [line for line in organisation.address.splitlines() if line],
+        return signing.render_signed_document(
+            template="pdf/request_letter.html",
+            context={
                 "letter": letter,
                 "rr": rights_request,
                 "kinds": LetterKind,
@@ -109,11 +104,7 @@ def letter_pdf(*, letter: RequestLetter, sign: bool = True, timestamper=None) ->
                 "written_on": timezone.localdate(letter.created_at),
                 "carried_out_summary": _carried_out_summary(rights_request),
                 "aepd": {"name": AEPD_NAME, "address": AEPD_ADDRESS, "website": AEPD_WEBSITE},
-                "certificate": certificate,
             },
-        )
-        return signing.render_signed_pdf(
-            html=html,
             attachments=[],
             title=title,
             language=letter.language,
