@@ -1,7 +1,7 @@
 """Who may open each page of api/key_urls.py (see tests/access.py). The API's own routes
 (namespace api_v1) have their matrix in tests/api/test_api_access.py."""
 
-from tests.access import DPO, Route, org_only
+from tests.access import DPO, Route, org_and_pk, org_only
 
 
 def _key(org) -> dict:
@@ -19,7 +19,7 @@ ROUTES = {
         allowed=DPO,
         method="post",
         setup=_key,
-        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["key"]},
+        kwargs=org_and_pk("key"),
     ),
 }
 
@@ -41,6 +41,6 @@ ROUTES |= {
         allowed=DPO,
         method="post",
         setup=_webhook,
-        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["webhook"]},
+        kwargs=org_and_pk("webhook"),
     ),
 }

@@ -3,7 +3,7 @@
 from django.core.files.base import ContentFile
 
 from jobs.models import Job
-from tests.access import DPO, DPO_AUDITOR, Route, org_only
+from tests.access import DPO, DPO_AUDITOR, Route, org_and_pk, org_only
 from tests.consents.factories import DataSubjectFactory
 
 
@@ -20,17 +20,13 @@ def _done_job(org) -> dict:
     return {"job": job.pk, "subject": DataSubjectFactory(organisation=org).pk}
 
 
-def _with(name):
-    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
-
-
 ROUTES = {
     "pack": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "certificate": Route(
         allowed=DPO_AUDITOR,
         method="post",
         setup=_done_job,
-        kwargs=_with("subject"),
+        kwargs=org_and_pk("subject"),
         data=lambda ctx: {"language": "es"},
     ),
     "verify": Route(allowed=DPO_AUDITOR, kwargs=org_only),
