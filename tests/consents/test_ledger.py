@@ -191,14 +191,15 @@ def test_an_arabic_name_round_trips(org):
 
 
 def test_under_14_the_guardian_consents(org, purposes, notice):
-    with pytest.raises(ValidationError, match="guardian"):
-        services.consent_capture(
+    def capture_minor(**guardian):
+        return services.consent_capture(
             organisation=org,
             person=PersonDetails(
                 phone=parse_phone("600 99 88 77", "ES"),
                 full_name="Niño Pérez",
                 kind="customer",
                 is_minor=True,
+                **guardian,
             ),
             act=ConsentAct(
                 recorded_by=None,
@@ -206,21 +207,10 @@ def test_under_14_the_guardian_consents(org, purposes, notice):
                 channel=Channel.PAPER_FORM,
             ),
         )
-    result = services.consent_capture(
-        organisation=org,
-        person=PersonDetails(
-            phone=parse_phone("600 99 88 77", "ES"),
-            full_name="Niño Pérez",
-            kind="customer",
-            is_minor=True,
-            guardian_name="Marta Pérez",
-        ),
-        act=ConsentAct(
-            recorded_by=None,
-            decisions=[Decision(purposes[0], Action.GRANTED, notice)],
-            channel=Channel.PAPER_FORM,
-        ),
-    )
+
+    with pytest.raises(ValidationError, match="guardian"):
+        capture_minor()
+    result = capture_minor(guardian_name="Marta Pérez")
     assert result.events[0].given_by == GivenBy.GUARDIAN
     assert result.subject.guardian_name == "Marta Pérez"
 

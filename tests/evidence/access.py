@@ -1,22 +1,12 @@
 """Who may open each page of evidence/urls.py (see tests/access.py)."""
 
-from django.core.files.base import ContentFile
-
-from jobs.models import Job
 from tests.access import DPO, DPO_AUDITOR, Route, org_and_pk, org_only
 from tests.consents.factories import DataSubjectFactory
+from tests.jobs.factories import finished_certificate_job
 
 
 def _done_job(org) -> dict:
-    job = Job.objects.create(
-        organisation=org,
-        kind="certificate",
-        status=Job.Status.DONE,
-        result_name="certificate.pdf",
-        result_sha256="0" * 64,
-        result_size=9,
-    )
-    job.result.save("certificate.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    job = finished_certificate_job(org, result_size=9)
     return {"job": job.pk, "subject": DataSubjectFactory(organisation=org).pk}
 
 
