@@ -15,12 +15,7 @@ def _key(org) -> dict:
 
 ROUTES = {
     "keys": Route(allowed=DPO, kwargs=org_only),
-    "key_revoke": Route(
-        allowed=DPO,
-        method="post",
-        setup=_key,
-        kwargs=org_and_pk("key"),
-    ),
+    "key_revoke": Route(allowed=DPO, method="post", setup=_key, kwargs=org_and_pk("key")),
 }
 
 
@@ -38,9 +33,6 @@ def _webhook(org) -> dict:
 ROUTES |= {
     "webhooks": Route(allowed=DPO, kwargs=org_only),
     "webhook_disable": Route(
-        allowed=DPO,
-        method="post",
-        setup=_webhook,
-        kwargs=org_and_pk("webhook"),
+        allowed=DPO, method="post", setup=_webhook, kwargs=org_and_pk("webhook")
     ),
 }

@@ -117,9 +117,7 @@ ROUTES = {
     "register_csv": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "ledger": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "checkpoint_download": Route(
-        allowed=DPO_AUDITOR,
-        setup=_checkpoint,
-        kwargs=org_and_pk("checkpoint"),
+        allowed=DPO_AUDITOR, setup=_checkpoint, kwargs=org_and_pk("checkpoint")
     ),
     "purposes": Route(allowed=DPO, kwargs=org_only),
     "purpose_edit": Route(allowed=DPO, setup=_consent, kwargs=org_and_pk("purpose")),
