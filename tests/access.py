@@ -13,7 +13,7 @@ Example, for a page that creates an object first::
         "purpose_edit": Route(
             allowed=DPO,
             setup=lambda org: {"purpose": PurposeFactory(organisation=org).pk},
-            kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["purpose"]},
+            kwargs=org_and_pk("purpose"),
         ),
     }
 """
@@ -48,6 +48,11 @@ DPO_AUDITOR = frozenset({"dpo", "auditor"})
 def org_only(ctx: dict) -> dict:
     """kwargs of a page that needs nothing but the organisation."""
     return {"org_slug": ctx["org"].slug}
+
+
+def org_and_pk(name: str) -> Callable[[dict], dict]:
+    """kwargs of an organisation page about one object: the id ``setup`` returned as ``name``."""
+    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
 
 
 def no_kwargs(ctx: dict) -> dict:

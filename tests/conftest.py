@@ -142,6 +142,17 @@ def _sqlite_ledger_guards(request):
         db_guards.remove(connection)
 
 
+@pytest.fixture
+def fresh_rate_limits():
+    """The rate limits count on the shared cache: the test starts with an empty window, and
+    leaves one for the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in English: a request in Spanish or Arabic leaves its language active in

@@ -22,20 +22,19 @@ def test_the_dashboard_renders_in_english_by_default(client, dpo):
     assert LTR_CSS in page
 
 
-def test_the_dashboard_renders_in_spanish_left_to_right(client, dpo):
+@pytest.mark.parametrize(
+    ("code", "direction", "css", "other_css"),
+    [("es", "ltr", LTR_CSS, RTL_CSS), ("ar", "rtl", RTL_CSS, LTR_CSS)],
+    ids=["spanish-left-to-right", "arabic-right-to-left"],
+)
+def test_the_dashboard_renders_in_the_chosen_language_and_its_direction(
+    client, dpo, code, direction, css, other_css
+):
     client.force_login(dpo)
-    page = _choose_language(client, "es").content.decode()
-    assert '<html lang="es" dir="ltr">' in page
-    assert LTR_CSS in page
-    assert RTL_CSS not in page
-
-
-def test_the_dashboard_renders_in_arabic_right_to_left(client, dpo):
-    client.force_login(dpo)
-    page = _choose_language(client, "ar").content.decode()
-    assert '<html lang="ar" dir="rtl">' in page
-    assert RTL_CSS in page
-    assert LTR_CSS not in page
+    page = _choose_language(client, code).content.decode()
+    assert f'<html lang="{code}" dir="{direction}">' in page
+    assert css in page
+    assert other_css not in page
 
 
 def test_the_language_cookie_alone_is_enough(client, dpo):

@@ -5,7 +5,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.roles import Role
-from tests.access import ALL, DPO, DPO_AUDITOR, PUBLIC, Route, org_only
+from tests.access import ALL, DPO, DPO_AUDITOR, PUBLIC, Route, org_and_pk, org_only
 from tests.accounts.factories import InvitationFactory, MembershipFactory, UserFactory
 
 
@@ -33,14 +33,6 @@ def _invitation(org) -> dict:
 
 def _token_kwargs(ctx: dict) -> dict:
     return {"token": ctx["token"]}
-
-
-def _invitation_kwargs(ctx: dict) -> dict:
-    return {"org_slug": ctx["org"].slug, "pk": ctx["invitation"]}
-
-
-def _member_kwargs(ctx: dict) -> dict:
-    return {"org_slug": ctx["org"].slug, "pk": ctx["member"]}
 
 
 ROUTES = {
@@ -73,11 +65,13 @@ ROUTES = {
         allowed=DPO,
         method="post",
         setup=_staff_member,
-        kwargs=_member_kwargs,
+        kwargs=org_and_pk("member"),
         data=lambda ctx: {"role": Role.AUDITOR},
     ),
-    "member_remove": Route(allowed=DPO, method="post", setup=_staff_member, kwargs=_member_kwargs),
+    "member_remove": Route(
+        allowed=DPO, method="post", setup=_staff_member, kwargs=org_and_pk("member")
+    ),
     "invitation_revoke": Route(
-        allowed=DPO, method="post", setup=_invitation, kwargs=_invitation_kwargs
+        allowed=DPO, method="post", setup=_invitation, kwargs=org_and_pk("invitation")
     ),
 }

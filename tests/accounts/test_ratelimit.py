@@ -6,12 +6,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from accounts.ratelimit import Limit, hit, retry_after
 
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def test_a_key_is_refused_once_it_used_its_window_and_others_are_not():

@@ -1,7 +1,7 @@
 """Who may open each page of api/key_urls.py (see tests/access.py). The API's own routes
 (namespace api_v1) have their matrix in tests/api/test_api_access.py."""
 
-from tests.access import DPO, Route, org_only
+from tests.access import DPO, Route, org_and_pk, org_only
 
 
 def _key(org) -> dict:
@@ -15,12 +15,7 @@ def _key(org) -> dict:
 
 ROUTES = {
     "keys": Route(allowed=DPO, kwargs=org_only),
-    "key_revoke": Route(
-        allowed=DPO,
-        method="post",
-        setup=_key,
-        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["key"]},
-    ),
+    "key_revoke": Route(allowed=DPO, method="post", setup=_key, kwargs=org_and_pk("key")),
 }
 
 
@@ -38,9 +33,6 @@ def _webhook(org) -> dict:
 ROUTES |= {
     "webhooks": Route(allowed=DPO, kwargs=org_only),
     "webhook_disable": Route(
-        allowed=DPO,
-        method="post",
-        setup=_webhook,
-        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["webhook"]},
+        allowed=DPO, method="post", setup=_webhook, kwargs=org_and_pk("webhook")
     ),
 }

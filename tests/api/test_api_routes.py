@@ -10,15 +10,14 @@ organisation's key, every row of this organisation is a 404.
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import resolve, reverse
 
 from accounts.roles import PERMISSIONS
 from api.scopes import Scope, scopes_grant
-from jobs.models import Job
 from tests.access import url_names
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 from tests.groups.factories import WhatsAppGroupFactory
+from tests.jobs.factories import finished_certificate_job
 from tests.rights_requests.factories import logged_request
 
 from .factories import api_client, make_key
@@ -105,14 +104,7 @@ def world(org, dpo):
     notice = published_notice(purposes=[offers])
     subject = DataSubjectFactory(organisation=org, phone="+34600000001")
     grant(subject, offers, notice)
-    job = Job.objects.create(
-        organisation=org,
-        kind="certificate",
-        status=Job.Status.DONE,
-        result_name="certificate.pdf",
-        result_sha256="0" * 64,
-    )
-    job.result.save("certificate.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    job = finished_certificate_job(org)
     return {
         "subject": subject.pk,
         "notice": notice.pk,

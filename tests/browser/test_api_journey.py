@@ -10,32 +10,24 @@ import urllib.request
 import uuid
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
-from accounts.roles import Role
 from api.models import ApiKey
 from consents.models import ConsentEvent, ProofFile
 from consents.services import consent_link_for_subject
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.api.factories import jpeg_bytes
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import PurposeFactory, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
-def clinic(transactional_db):
-    cache.clear()
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    dpo = UserFactory(email="dpo@clinic.example")
-    MembershipFactory(organisation=org, role=Role.DPO, user=dpo)
+def clinic(transactional_db, fresh_rate_limits):
+    org, dpo = clinic_with_dpo()
     offers = PurposeFactory(organisation=org, code="offers", name="Promociones")
     published_notice(purposes=[offers], summary="Le enviaremos ofertas por WhatsApp.")
-    yield {"org": org, "dpo": dpo}
-    cache.clear()
+    return {"org": org, "dpo": dpo}
 
 
 def _call(url, key, *, data=None, headers=None, method=None):
@@ -73,10 +65,7 @@ def _multipart(fields: dict, files: dict) -> tuple[bytes, str]:
 def test_a_dpo_makes_a_key_and_a_script_records_and_checks_consent(browser, live_server, clinic):
     # The DPO makes a key in the browser and copies it from the page.
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Name").fill("WhatsApp Business platform")
     page.get_by_label("Record consent (new events, proof files)").check()

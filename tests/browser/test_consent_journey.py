@@ -10,11 +10,10 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from consents.models import ConsentEvent
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import log_in
 from tests.consents.factories import PurposeFactory, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -32,14 +31,6 @@ def clinic(transactional_db):
     return org
 
 
-def _log_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
-
-
 def _photo() -> dict:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), "white").save(out, format="JPEG")
@@ -49,7 +40,7 @@ def _photo() -> dict:
 def test_staff_capture_on_a_phone_then_the_dpo_withdraws_one_purpose(browser, live_server, clinic):
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     page = phone.new_page()
-    _log_in(page, live_server, "staff@clinic.example")
+    log_in(page, live_server, "staff@clinic.example")
     page.locator(".navbar-toggler").click()
     page.get_by_role("link", name="Log consent").click()
 
@@ -71,7 +62,7 @@ def test_staff_capture_on_a_phone_then_the_dpo_withdraws_one_purpose(browser, li
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desk.new_page()
-    _log_in(page, live_server, "dpo@clinic.example")
+    log_in(page, live_server, "dpo@clinic.example")
     page.get_by_role("link", name="People").click()
     page.get_by_label("Name or phone").fill("+34 600123456")
     page.get_by_role("button", name="Search").click()

@@ -6,13 +6,11 @@ Real chromium at 390x844, against the live server."""
 import pytest
 from playwright.sync_api import expect
 
-from accounts.roles import Role
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import PurposeFactory, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 ARABIC_NAME = "فاطمة الزهراء"
 NUMBER = "+34 600 12 34 56"
 
@@ -48,8 +46,7 @@ OVERFLOW = """() => ({
 
 @pytest.fixture
 def clinic(transactional_db):
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+    org, _dpo = clinic_with_dpo()
     reminders = PurposeFactory(organisation=org, code="reminders", name="Recordatorios de citas")
     published_notice(purposes=[reminders], version="2025-09", summary="Le recordaremos sus citas.")
     return org
@@ -79,11 +76,7 @@ def test_a_spanish_number_next_to_an_arabic_name_reads_the_right_way_on_a_phone(
 ):
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     page = phone.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/o/clinic/capture/")
     page.get_by_label("Phone number").fill("600 12 34 56")

@@ -3,28 +3,24 @@ DPO carries it out and answers; the person is blocked and gone from the register
 the CSV export. Real chromium against the live server (issue 11's journey)."""
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from consents import services as consent_services
 from consents.models import DataSubject
 from rights_requests.models import RightsRequest
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
-def clinic(transactional_db):
-    cache.clear()
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    dpo = UserFactory(email="dpo@clinic.example")
-    MembershipFactory(organisation=org, role=Role.DPO, user=dpo)
+def clinic(transactional_db, fresh_rate_limits):
+    org, dpo = clinic_with_dpo()
     MembershipFactory(
         organisation=org, role=Role.STAFF, user=UserFactory(email="st@clinic.example")
     )
@@ -33,17 +29,12 @@ def clinic(transactional_db):
     person = DataSubjectFactory(organisation=org, full_name="Lucía Pérez", phone="+34612345678")
     grant(person, purpose, notice)
     link = consent_services.consent_link_for_subject(subject=person, created_by=dpo)
-    yield {"org": org, "person": person, "link": link}
-    cache.clear()
+    return {"org": org, "person": person, "link": link}
 
 
-def _log_in(browser, live_server, email, **context):
+def _logged_in_page(browser, live_server, email, **context):
     page = browser.new_context(**context).new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
+    log_in(page, live_server, email)
     return page
 
 
@@ -64,14 +55,14 @@ def test_an_erasure_asked_on_a_phone_ends_with_the_person_blocked_and_gone(
     expect(person_page.locator("body")).to_contain_text(rr.reference)
 
     # Staff see it in the register; the personal link already settled who is asking.
-    staff = _log_in(browser, live_server, "st@clinic.example", **PHONE)
+    staff = _logged_in_page(browser, live_server, "st@clinic.example", **PHONE)
     staff.goto(f"{live_server.url}/o/clinic/requests/")
     staff.get_by_role("link", name=rr.reference).click()
     expect(staff.get_by_test_id("identity")).to_have_attribute("data-verified", "yes")
     expect(staff.get_by_test_id("fulfil-button")).to_have_count(0)  # only the DPO carries out
 
     # The DPO carries out the erasure, then answers.
-    dpo = _log_in(browser, live_server, "dpo@clinic.example")
+    dpo = _logged_in_page(browser, live_server, "dpo@clinic.example")
     dpo.goto(f"{live_server.url}/o/clinic/requests/{rr.pk}/")
     dpo.get_by_test_id("fulfil-button").click()
     dpo.get_by_label("I have checked").check()

@@ -7,22 +7,18 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from accounts.roles import Role
 from consents import services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, Channel
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
 def person(transactional_db):
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+    org, _dpo = clinic_with_dpo()
     purpose = PurposeFactory(organisation=org, code="marketing", name="Promociones")
     notice = published_notice(purposes=[purpose])
     subject = DataSubjectFactory(organisation=org, full_name="Lucía Pérez Gómez")
@@ -39,10 +35,7 @@ def person(transactional_db):
 
 
 def test_the_dpo_downloads_a_signed_certificate_and_verifies_it(page, live_server, person):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/o/clinic/subjects/{person.pk}/")
     page.locator("#cert-language").select_option("en")
     page.get_by_role("button", name="Signed certificate (PDF)").click()

@@ -4,34 +4,28 @@ the person gone from People. Real chromium at 390x844, against the live server."
 import os
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
-from accounts.roles import Role
 from consents.models import DataSubject
 from rights_requests.choices import Right
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 from tests.rights_requests.fulfil_factories import rights_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 # Set to a folder to keep screenshots of each step (to look at the pages).
 SHOTS = os.environ.get("FULFILMENT_SCREENSHOTS", "")
 
 
 @pytest.fixture
-def clinic(transactional_db):
-    cache.clear()
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+def clinic(transactional_db, fresh_rate_limits):
+    org, _dpo = clinic_with_dpo()
     purpose = PurposeFactory(organisation=org, code="offers", name="Promociones")
     notice = published_notice(purposes=[purpose])
     person = DataSubjectFactory(organisation=org, full_name="Lucía Pérez", phone="+34612345678")
     grant(person, purpose, notice)
-    yield {"org": org, "person": person, "request": rights_request(person, Right.ERASURE)}
-    cache.clear()
+    return {"org": org, "person": person, "request": rights_request(person, Right.ERASURE)}
 
 
 def _shot(page, name):
@@ -42,11 +36,7 @@ def _shot(page, name):
 def test_the_dpo_erases_and_the_person_disappears(browser, live_server, clinic):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
+    log_in(page, live_server)
 
     request = clinic["request"]
     page.goto(f"{live_server.url}/o/clinic/requests/{request.pk}/fulfilment/")

@@ -5,23 +5,16 @@ the request to chat.whatsapp.com is intercepted, so nothing leaves the machine."
 import pytest
 from playwright.sync_api import expect
 
-from accounts.roles import Role
 from groups.models import GroupMembership
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.groups.factories import group_with_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
-def group(transactional_db):
-    from django.core.cache import cache
-
-    cache.clear()
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+def group(transactional_db, fresh_rate_limits):
+    org, _dpo = clinic_with_dpo()
     return group_with_notice(org, name="Pacientes ortodoncia")
 
 
@@ -53,10 +46,7 @@ def test_a_person_consents_through_the_invite_and_the_dpo_sees_it(browser, live_
     membership = GroupMembership.objects.get()
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = desk.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/o/clinic/groups/{group.pk}/")
     row = page.get_by_test_id("member-row")
     expect(row).to_contain_text("Lucía Pérez Gómez")

@@ -6,32 +6,20 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.roles import Role
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 
 # live_server empties the database between tests (TransactionTestCase): each test makes its cast.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
 def dpo_user(transactional_db):
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    user = UserFactory(email="dpo@clinic.example", full_name="Dolores Pérez")
-    MembershipFactory(organisation=org, user=user, role=Role.DPO)
+    _org, user = clinic_with_dpo(full_name="Dolores Pérez")
     return user
 
 
-def _log_in(page, live_server, email="dpo@clinic.example"):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
-
-
 def test_a_dpo_switches_language_adds_a_staff_member_and_logs_out(page, live_server, dpo_user):
-    _log_in(page, live_server)
+    log_in(page, live_server)
     expect(page.get_by_role("heading", level=1)).to_have_text("Clínica Dental Norte S.L.")
     html = page.locator("html")
     expect(html).to_have_attribute("dir", "ltr")
@@ -69,7 +57,7 @@ def test_pages_make_no_request_to_another_host(page, live_server, dpo_user):
     page.on("request", lambda request: requests.append(request.url))
     page.on("response", lambda response: responses.append(response))
 
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.wait_for_load_state("networkidle")
 
     server = urlsplit(live_server.url).netloc
@@ -84,7 +72,7 @@ def test_pages_make_no_request_to_another_host(page, live_server, dpo_user):
 
 def test_the_dashboard_fits_a_phone_and_its_menu_opens(page, live_server, dpo_user):
     page.set_viewport_size({"width": 375, "height": 812})
-    _log_in(page, live_server)
+    log_in(page, live_server)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     members = page.get_by_role("navigation").get_by_role("link", name="Members")

@@ -6,40 +6,30 @@ import datetime
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from playwright.sync_api import expect
 
-from accounts.roles import Role
 from consents.models import PurposeCategory
 from processing.models import ProcessingActivity
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import PurposeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
-def clinic(transactional_db):
-    cache.clear()
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+def clinic(transactional_db, fresh_rate_limits):
+    org, _dpo = clinic_with_dpo()
     PurposeFactory(
         organisation=org, code="offers", name="Promociones", category=PurposeCategory.MARKETING
     )
-    yield org
-    cache.clear()
+    return org
 
 
 def test_the_dpo_adds_an_activity_from_a_template_and_reads_the_record_before_a_change(
     browser, live_server, clinic
 ):
     page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
 
     # Monday: from the marketing template, linked to the clinic's marketing purpose.
     with time_machine.travel(datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.UTC)):

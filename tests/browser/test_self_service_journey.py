@@ -3,25 +3,21 @@ both events. A consent staff logged by phone is confirmed through the link (doub
 Real chromium at 390x844, against the live server."""
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from consents import services
 from consents.models import Action, Channel, ConsentEvent, DataSubject
-from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.browser.journey import clinic_with_dpo, log_in
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
-def clinic(transactional_db):
-    cache.clear()  # rate-limit windows of earlier tests
-    org = OrganisationFactory(slug="clinic", legal_name="Clínica Dental Norte S.L.")
-    MembershipFactory(organisation=org, role=Role.DPO, user=UserFactory(email="dpo@clinic.example"))
+def clinic(transactional_db, fresh_rate_limits):
+    org, _dpo = clinic_with_dpo()
     staff = UserFactory(email="staff@clinic.example")
     MembershipFactory(organisation=org, role=Role.STAFF, user=staff)
     marketing = PurposeFactory(organisation=org, code="marketing", name="Promociones")
@@ -35,8 +31,7 @@ def clinic(transactional_db):
         organisation=org, full_name="Lucía Pérez", phone="+34600123456", preferred_language="es"
     )
     link = services.consent_link_create(organisation=org, created_by=staff, subject=person)
-    yield {"org": org, "staff": staff, "marketing": marketing, "notice": notice, "link": link}
-    cache.clear()
+    return {"org": org, "staff": staff, "marketing": marketing, "notice": notice, "link": link}
 
 
 def _phone_page(browser):
@@ -47,11 +42,7 @@ def _phone_page(browser):
 def _dpo_subject_page(browser, live_server, subject):
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desk.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("E-mail address").fill("dpo@clinic.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/o/clinic/")
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/o/clinic/subjects/{subject.pk}/")
     return desk, page
 

@@ -2,35 +2,26 @@
 
 from consents import services
 from consents.models import Channel, DataSubject, Purpose
-from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, PUBLIC, Route, org_only
+from tests.access import ALL, DPO, DPO_AUDITOR, DPO_STAFF, PUBLIC, Route, org_and_pk, org_only
 from tests.consents.factories import (
     DataSubjectFactory,
     NoticeVersionFactory,
     PurposeFactory,
     grant,
+    proof_file,
     published_notice,
 )
 
 
 def _consent(org) -> dict:
     """A person with a granted consent, a proof file and a draft notice."""
-    from django.core.files.base import ContentFile
-
-    from consents.models import ProofFile
-
     purpose = PurposeFactory(organisation=org)
     notice = published_notice(purposes=[purpose])
     subject = DataSubjectFactory(organisation=org)
     proof = services.proof_create(organisation=org, subject=subject, quote="Sí, acepto")
-    record = ProofFile(
-        organisation=org,
-        proof=proof,
-        original_name="form.pdf",
-        content_type="application/pdf",
-        size=9,
-        sha256="0" * 64,
+    record = proof_file(
+        proof, "form.pdf", b"%PDF-1.4\n", content_type="application/pdf", sha256="0" * 64
     )
-    record.file.save("form.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
     (event,) = grant(subject, purpose, notice, proof=proof, idempotency_key="access-matrix")
     draft = NoticeVersionFactory(organisation=org, purposes=[purpose])
     return {
@@ -69,22 +60,18 @@ def _unconfirmed(org) -> dict:
 
 def _photo(org) -> dict:
     """As _consent, plus a HEIC photo with its JPEG rendition."""
-    from django.core.files.base import ContentFile
-
-    from consents.models import Proof, ProofFile
+    from consents.models import Proof
 
     ctx = _consent(org)
-    record = ProofFile(
-        organisation=org,
-        proof=Proof.objects.get(files=ctx["file"]),
-        original_name="IMG_0001.HEIC",
+    record = proof_file(
+        Proof.objects.get(files=ctx["file"]),
+        "IMG_0001.HEIC",
+        b"\0\0\0\x18ftypheic",
+        rendition=b"\xff\xd8\xff\xe0",
         content_type="image/heic",
-        size=12,
         sha256="1" * 64,
         rendition_sha256="2" * 64,
     )
-    record.file.save("IMG_0001.HEIC", ContentFile(b"\0\0\0\x18ftypheic"), save=False)
-    record.rendition.save("IMG_0001.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=True)
     return ctx | {"photo": record.pk}
 
 
@@ -106,10 +93,6 @@ def _token(ctx) -> dict:
     return {"token": ctx["token"]}
 
 
-def _with(name):
-    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
-
-
 ROUTES = {
     "capture": Route(allowed=DPO_STAFF, kwargs=org_only),
     "capture_lookup": Route(allowed=DPO_STAFF, kwargs=org_only),
@@ -120,45 +103,45 @@ ROUTES = {
         kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "key": ctx["key"]},
     ),
     "subjects": Route(allowed=ALL, kwargs=org_only),
-    "subject": Route(allowed=ALL, setup=_consent, kwargs=_with("subject")),
+    "subject": Route(allowed=ALL, setup=_consent, kwargs=org_and_pk("subject")),
     "withdraw": Route(
         allowed=DPO_STAFF,
         method="post",
         setup=_consent,
-        kwargs=_with("subject"),
+        kwargs=org_and_pk("subject"),
         data=lambda ctx: {"purpose": ctx["purpose"], "channel": Channel.WHATSAPP},
     ),
-    "proof_file": Route(allowed=ALL, setup=_consent, kwargs=_with("file")),
-    "proof_rendition": Route(allowed=ALL, setup=_photo, kwargs=_with("photo")),
+    "proof_file": Route(allowed=ALL, setup=_consent, kwargs=org_and_pk("file")),
+    "proof_rendition": Route(allowed=ALL, setup=_photo, kwargs=org_and_pk("photo")),
     "register": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "register_csv": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "ledger": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "checkpoint_download": Route(
-        allowed=DPO_AUDITOR,
-        setup=_checkpoint,
-        kwargs=lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx["checkpoint"]},
+        allowed=DPO_AUDITOR, setup=_checkpoint, kwargs=org_and_pk("checkpoint")
     ),
     "purposes": Route(allowed=DPO, kwargs=org_only),
-    "purpose_edit": Route(allowed=DPO, setup=_consent, kwargs=_with("purpose")),
+    "purpose_edit": Route(allowed=DPO, setup=_consent, kwargs=org_and_pk("purpose")),
     "notices": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "notice_create": Route(allowed=DPO, kwargs=org_only),
-    "notice": Route(allowed=DPO_AUDITOR, setup=_consent, kwargs=_with("notice")),
-    "notice_edit": Route(allowed=DPO, setup=_consent, kwargs=_with("draft")),
-    "notice_publish": Route(allowed=DPO, method="post", setup=_consent, kwargs=_with("draft")),
+    "notice": Route(allowed=DPO_AUDITOR, setup=_consent, kwargs=org_and_pk("notice")),
+    "notice_edit": Route(allowed=DPO, setup=_consent, kwargs=org_and_pk("draft")),
+    "notice_publish": Route(allowed=DPO, method="post", setup=_consent, kwargs=org_and_pk("draft")),
     "reconsent": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "import": Route(allowed=DPO, kwargs=org_only),
     "unconfirmed": Route(allowed=DPO_AUDITOR, kwargs=org_only),
     "unconfirmed_dismiss": Route(
-        allowed=DPO, method="post", setup=_unconfirmed, kwargs=_with("answer")
+        allowed=DPO, method="post", setup=_unconfirmed, kwargs=org_and_pk("answer")
     ),
-    "link_create": Route(allowed=DPO_STAFF, method="post", setup=_consent, kwargs=_with("subject")),
+    "link_create": Route(
+        allowed=DPO_STAFF, method="post", setup=_consent, kwargs=org_and_pk("subject")
+    ),
     "link_revoke": Route(
-        allowed=DPO_STAFF, method="post", setup=_personal_link, kwargs=_with("link")
+        allowed=DPO_STAFF, method="post", setup=_personal_link, kwargs=org_and_pk("link")
     ),
     "generic_links": Route(allowed=DPO, kwargs=org_only),
-    "generic_poster": Route(allowed=DPO, setup=_generic_link, kwargs=_with("generic")),
+    "generic_poster": Route(allowed=DPO, setup=_generic_link, kwargs=org_and_pk("generic")),
     "generic_revoke": Route(
-        allowed=DPO, method="post", setup=_generic_link, kwargs=_with("generic")
+        allowed=DPO, method="post", setup=_generic_link, kwargs=org_and_pk("generic")
     ),
     # Public pages: the person's own link, no login.
     "public": Route(allowed=PUBLIC, setup=_personal_link, kwargs=_token),

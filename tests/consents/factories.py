@@ -1,10 +1,19 @@
 import datetime
 
 import factory
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from consents.acts import ConsentAct, Decision, withdrawal
-from consents.models import Action, Channel, DataSubject, NoticeVersion, Purpose, PurposeCategory
+from consents.models import (
+    Action,
+    Channel,
+    DataSubject,
+    NoticeVersion,
+    ProofFile,
+    Purpose,
+    PurposeCategory,
+)
 from consents.services import consent_record, consent_withdraw, notice_publish
 from tests.accounts.factories import OrganisationFactory
 
@@ -86,3 +95,20 @@ def withdraw(subject, purpose, **act):
         organisation=subject.organisation,
         act=ConsentAct(subject=subject, decisions=withdrawal(purpose), **act),
     )
+
+
+def proof_file(proof, name, content: bytes, *, rendition: bytes | None = None, **fields):
+    """A file kept with ``proof``, stored as given: for tests about who may see it or what shows
+    it, not about the checks consents.uploads makes (``fields``: content_type, sha256, ...)."""
+    record = ProofFile(
+        organisation=proof.organisation,
+        proof=proof,
+        original_name=name,
+        size=len(content),
+        **fields,
+    )
+    record.file.save(name, ContentFile(content), save=False)
+    if rendition is not None:
+        record.rendition.save(record.rendition_name, ContentFile(rendition), save=False)
+    record.save()
+    return record

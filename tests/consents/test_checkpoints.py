@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from consents import chain, db_guards, services
+from consents import chain, services
 from consents.models import (
     GENESIS_HASH,
     ConsentEvent,
@@ -21,6 +21,7 @@ from consents.models import (
     LedgerHead,
 )
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.consents.tampering import guards_dropped, rewind, tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -33,33 +34,6 @@ def five_events(org):
     for _ in range(5):
         grant(subject, purpose, notice)
     return org
-
-
-def _without_triggers(work):
-    """Run ``work(cursor)`` with the append-only triggers dropped, then put them back."""
-    db_guards.remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            work(cursor)
-    finally:
-        db_guards.install(connection)
-
-
-def _remove_newest_and_rewind(org, keep: int) -> None:
-    last_kept = ConsentEvent.objects.get(organisation=org, sequence=keep)
-
-    def work(cursor):
-        cursor.execute("DELETE FROM consents_consentstate WHERE organisation_id = %s", [org.pk])
-        cursor.execute(
-            "DELETE FROM consents_consentevent WHERE organisation_id = %s AND sequence > %s",
-            [org.pk, keep],
-        )
-        cursor.execute(
-            "UPDATE consents_ledgerhead SET sequence = %s, hash = %s WHERE organisation_id = %s",
-            [keep, last_kept.hash, org.pk],
-        )
-
-    _without_triggers(work)
 
 
 def _rewrite_from(org, sequence: int) -> None:
@@ -76,8 +50,7 @@ def _rewrite_from(org, sequence: int) -> None:
         text = chain.canonical_json(event.canonical())
         rows.append((event.user_agent, event.prev_hash, event.hash, text, event.pk))
         previous = event.hash
-
-    def work(cursor):
+    with guards_dropped(), connection.cursor() as cursor:
         cursor.executemany(
             "UPDATE consents_consentevent SET user_agent = %s, prev_hash = %s, hash = %s,"
             " canonical_text = %s WHERE id = %s",
@@ -87,8 +60,6 @@ def _rewrite_from(org, sequence: int) -> None:
             "UPDATE consents_ledgerhead SET hash = %s WHERE organisation_id = %s",
             [previous, org.pk],
         )
-
-    _without_triggers(work)
 
 
 def test_a_successful_verification_signs_a_checkpoint_of_its_head(five_events):
@@ -106,7 +77,7 @@ def test_a_successful_verification_signs_a_checkpoint_of_its_head(five_events):
 def test_removing_the_newest_events_and_rewinding_the_head_is_caught(five_events):
     org = five_events
     services.ledger_verify(organisation=org)
-    _remove_newest_and_rewind(org, keep=3)
+    rewind(org, keep=3)
     # The chain that is left is internally sound: only the checkpoint shows what is missing.
     assert services.ledger_verify_chain(organisation=org).ok
 
@@ -123,12 +94,8 @@ def test_removing_the_newest_events_and_rewinding_the_head_is_caught(five_events
 def test_earlier_checks_catch_a_rewound_head_when_the_checkpoints_were_deleted(five_events):
     org = five_events
     services.ledger_verify(organisation=org)
-    _remove_newest_and_rewind(org, keep=2)
-    _without_triggers(
-        lambda cursor: cursor.execute(
-            "DELETE FROM consents_ledgercheckpoint WHERE organisation_id = %s", [org.pk]
-        )
-    )
+    rewind(org, keep=2)
+    tamper("DELETE FROM consents_ledgercheckpoint WHERE organisation_id = %s", [org.pk])
     assert not LedgerCheckpoint.objects.filter(organisation=org).exists()
 
     check = services.ledger_verify(organisation=org)
@@ -190,7 +157,7 @@ def test_the_verify_command_reports_the_rewound_head(five_events, capsys):
     org = five_events
     call_command("verify_ledger", "--org", org.slug)
     assert f"{org.slug}: OK, 5 events" in capsys.readouterr().out
-    _remove_newest_and_rewind(org, keep=4)
+    rewind(org, keep=4)
     with pytest.raises(Exception, match="broken"):
         call_command("verify_ledger", "--org", org.slug)
     out = capsys.readouterr().out

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from consents import chain, db_guards, services
+from consents import chain, services
 from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import (
     Action,
@@ -21,6 +21,7 @@ from consents.models import (
 )
 from consents.phones import parse_phone
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
+from tests.consents.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -190,14 +191,15 @@ def test_an_arabic_name_round_trips(org):
 
 
 def test_under_14_the_guardian_consents(org, purposes, notice):
-    with pytest.raises(ValidationError, match="guardian"):
-        services.consent_capture(
+    def capture_minor(**guardian):
+        return services.consent_capture(
             organisation=org,
             person=PersonDetails(
                 phone=parse_phone("600 99 88 77", "ES"),
                 full_name="Niño Pérez",
                 kind="customer",
                 is_minor=True,
+                **guardian,
             ),
             act=ConsentAct(
                 recorded_by=None,
@@ -205,21 +207,10 @@ def test_under_14_the_guardian_consents(org, purposes, notice):
                 channel=Channel.PAPER_FORM,
             ),
         )
-    result = services.consent_capture(
-        organisation=org,
-        person=PersonDetails(
-            phone=parse_phone("600 99 88 77", "ES"),
-            full_name="Niño Pérez",
-            kind="customer",
-            is_minor=True,
-            guardian_name="Marta Pérez",
-        ),
-        act=ConsentAct(
-            recorded_by=None,
-            decisions=[Decision(purposes[0], Action.GRANTED, notice)],
-            channel=Channel.PAPER_FORM,
-        ),
-    )
+
+    with pytest.raises(ValidationError, match="guardian"):
+        capture_minor()
+    result = capture_minor(guardian_name="Marta Pérez")
     assert result.events[0].given_by == GivenBy.GUARDIAN
     assert result.subject.guardian_name == "Marta Pérez"
 
@@ -280,16 +271,6 @@ def test_publishing_freezes_the_digest_and_supersedes_the_previous_version(org, 
     assert NoticeVersion.objects.current_for(purposes[0], "es") == new
 
 
-def _tamper(statement, params):
-    """Alter the ledger behind the application's back, as an attacker with SQL access could."""
-    db_guards.remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-    finally:
-        db_guards.install(connection)
-
-
 def test_verification_passes_on_an_untouched_ledger(org, subject, purposes, notice):
     for _ in range(3):
         grant(org, subject, purposes[0], notice)
@@ -300,7 +281,7 @@ def test_verification_passes_on_an_untouched_ledger(org, subject, purposes, noti
 def test_an_altered_event_is_caught_at_exactly_its_sequence(org, subject, purposes, notice):
     for _ in range(5):
         grant(org, subject, purposes[0], notice)
-    _tamper(
+    tamper(
         "UPDATE consents_consentevent SET channel = %s WHERE sequence = %s",
         [Channel.IN_PERSON, 3],
     )
@@ -314,7 +295,7 @@ def test_a_removed_event_is_caught(org, subject, purposes, notice):
     for _ in range(4):
         grant(org, subject, purposes[0], notice)
     ConsentState.objects.all().delete()
-    _tamper("DELETE FROM consents_consentevent WHERE sequence = %s", [2])
+    tamper("DELETE FROM consents_consentevent WHERE sequence = %s", [2])
     check = services.ledger_verify(organisation=org)
     assert not check.ok and check.broken_sequence == 2
 
@@ -323,7 +304,7 @@ def test_the_verify_command_reports_ok_or_the_break(org, subject, purposes, noti
     grant(org, subject, purposes[0], notice)
     call_command("verify_ledger", "--org", org.slug)
     assert f"{org.slug}: OK, 1 events" in capsys.readouterr().out
-    _tamper("UPDATE consents_consentevent SET captured_at = %s", [timezone.now()])
+    tamper("UPDATE consents_consentevent SET captured_at = %s", [timezone.now()])
     with pytest.raises(Exception, match="broken"):
         call_command("verify_ledger", "--org", org.slug)
     assert "BROKEN at sequence 1" in capsys.readouterr().out

@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from consents import appends, backfill, chain, db_guards, services, signals
+from consents import appends, backfill, chain, services, signals
 from consents.acts import ConsentAct, Decision
 from consents.models import GENESIS_HASH, Action, Channel, ConsentEvent, ConsentState, LedgerHead
 from consents.uploads import InspectedUpload
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
+from tests.consents.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +50,6 @@ def withdraw(org, subject, purpose):
             channel=Channel.WHATSAPP,
         ),
     )
-
-
-def _tamper(statement, params):
-    """Alter the ledger behind the application's back, as an attacker with SQL access could."""
-    db_guards.remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-    finally:
-        db_guards.install(connection)
 
 
 def _with_proof(org, subject, purpose, notice):
@@ -112,7 +103,7 @@ def test_a_ledger_with_proofs_quotes_and_browsers_verifies(
 def test_a_column_changed_under_an_intact_text_is_caught_as_altered(org, subject, purpose, notice):
     for _ in range(4):
         record(org, subject, purpose, notice)
-    _tamper("UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s", ["f" * 64, 3])
+    tamper("UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s", ["f" * 64, 3])
     result = services.ledger_verify_chain(organisation=org)
     assert not result.ok
     assert result.broken_sequence == 3
@@ -125,7 +116,7 @@ def test_a_changed_time_is_caught_as_altered(org, subject, purpose, notice):
         record(org, subject, purpose, notice)
     event = ConsentEvent.objects.get(organisation=org, sequence=2)
     moved = event.captured_at.replace(microsecond=(event.captured_at.microsecond + 1) % 1_000_000)
-    _tamper("UPDATE consents_consentevent SET captured_at = %s WHERE id = %s", [moved, event.pk])
+    tamper("UPDATE consents_consentevent SET captured_at = %s WHERE id = %s", [moved, event.pk])
     result = services.ledger_verify_chain(organisation=org)
     assert (result.ok, result.broken_sequence) == (False, 2)
     assert "altered" in result.reason
@@ -135,7 +126,7 @@ def test_a_changed_time_is_caught_as_altered(org, subject, purpose, notice):
 def test_a_rewritten_stored_text_is_caught_as_altered(org, subject, purpose, notice, text):
     for _ in range(3):
         record(org, subject, purpose, notice)
-    _tamper("UPDATE consents_consentevent SET canonical_text = %s WHERE sequence = %s", [text, 2])
+    tamper("UPDATE consents_consentevent SET canonical_text = %s WHERE sequence = %s", [text, 2])
     result = services.ledger_verify_chain(organisation=org)
     assert (result.ok, result.broken_sequence) == (False, 2)
     assert "altered" in result.reason
@@ -144,10 +135,10 @@ def test_a_rewritten_stored_text_is_caught_as_altered(org, subject, purpose, not
 def test_events_written_before_the_text_existed_still_verify(org, subject, purpose, notice):
     for _ in range(4):
         record(org, subject, purpose, notice)
-    _tamper("UPDATE consents_consentevent SET canonical_text = NULL WHERE sequence <= %s", [3])
+    tamper("UPDATE consents_consentevent SET canonical_text = NULL WHERE sequence <= %s", [3])
     assert services.ledger_verify_chain(organisation=org).ok
     # ... and are still checked from their columns.
-    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 2])
+    tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 2])
     result = services.ledger_verify_chain(organisation=org)
     assert (result.ok, result.broken_sequence) == (False, 2)
 
@@ -156,9 +147,9 @@ def test_the_backfill_stores_the_hashed_text_and_puts_the_guard_back(org, subjec
     for _ in range(4):
         record(org, subject, purpose, notice)
     expected = dict(ConsentEvent.objects.values_list("sequence", "canonical_text"))
-    _tamper("UPDATE consents_consentevent SET canonical_text = NULL", [])
+    tamper("UPDATE consents_consentevent SET canonical_text = NULL", [])
     # Event 4 was tampered with before the backfill: its text is not made up from its columns.
-    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 4])
+    tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 4])
 
     assert backfill.backfill_canonical_text(ConsentEvent, connection) == 3
 
@@ -173,7 +164,7 @@ def test_the_backfill_stores_the_hashed_text_and_puts_the_guard_back(org, subjec
 def test_a_removed_head_event_and_a_broken_link_are_still_named(org, subject, purpose, notice):
     for _ in range(5):
         record(org, subject, purpose, notice)
-    _tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 4])
+    tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 4])
     result = services.ledger_verify_chain(organisation=org)
     assert (result.ok, result.broken_sequence) == (False, 4)
     assert "does not link" in result.reason
@@ -183,8 +174,8 @@ def test_a_removed_head_event_and_a_broken_link_are_still_named(org, subject, pu
 def test_the_lowest_broken_sequence_is_named_whatever_breaks_later(org, subject, purpose, notice):
     for _ in range(6):
         record(org, subject, purpose, notice)
-    _tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 5])
-    _tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 3])
+    tamper("UPDATE consents_consentevent SET prev_hash = %s WHERE sequence = %s", ["0" * 64, 5])
+    tamper("UPDATE consents_consentevent SET channel = %s WHERE sequence = %s", ["in_person", 3])
     result = services.ledger_verify_chain(organisation=org)
     assert (result.ok, result.broken_sequence, result.events_checked) == (False, 3, 2)
     assert "altered" in result.reason
@@ -249,7 +240,7 @@ def test_a_quote_smuggled_into_a_column_cannot_pass_for_the_next_field(
     # to Python, which rebuilds the text and finds the change.
     for _ in range(3):
         record(org, subject, purpose, notice)
-    _tamper(
+    tamper(
         "UPDATE consents_consentevent SET subject_hmac = %s WHERE sequence = %s",
         ['0","given_by":"x', 2],
     )

@@ -4,7 +4,6 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,17 +12,9 @@ from consents.acts import ConsentAct, Decision, PersonDetails
 from consents.models import Action, Channel, ConsentEvent, ConsentState, DataSubject
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 UA = "Mozilla/5.0 (Linux; Android 14) Test"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The rate limit counts on the shared cache: each test starts with a clean window.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

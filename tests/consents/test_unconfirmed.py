@@ -2,7 +2,6 @@
 (consents.rules.ensure_attributable): the answer waits for their personal link."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import AuditEntry
@@ -20,14 +19,7 @@ from groups.models import GroupMembership
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice
 from tests.groups.factories import group_with_notice
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture

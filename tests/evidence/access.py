@@ -1,27 +1,13 @@
 """Who may open each page of evidence/urls.py (see tests/access.py)."""
 
-from django.core.files.base import ContentFile
-
-from jobs.models import Job
-from tests.access import DPO, DPO_AUDITOR, Route, org_only
+from tests.access import DPO, DPO_AUDITOR, Route, org_and_pk, org_only
 from tests.consents.factories import DataSubjectFactory
+from tests.jobs.factories import finished_certificate_job
 
 
 def _done_job(org) -> dict:
-    job = Job.objects.create(
-        organisation=org,
-        kind="certificate",
-        status=Job.Status.DONE,
-        result_name="certificate.pdf",
-        result_sha256="0" * 64,
-        result_size=9,
-    )
-    job.result.save("certificate.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
+    job = finished_certificate_job(org, result_size=9)
     return {"job": job.pk, "subject": DataSubjectFactory(organisation=org).pk}
-
-
-def _with(name):
-    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
 
 
 ROUTES = {
@@ -30,7 +16,7 @@ ROUTES = {
         allowed=DPO_AUDITOR,
         method="post",
         setup=_done_job,
-        kwargs=_with("subject"),
+        kwargs=org_and_pk("subject"),
         data=lambda ctx: {"language": "es"},
     ),
     "verify": Route(allowed=DPO_AUDITOR, kwargs=org_only),

@@ -14,17 +14,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 
 from consents import checkpoints as consent_checkpoints
-from consents import db_guards, services
+from consents import services
 from consents.models import ConsentEvent, IntegrityCheck, LedgerCheckpoint
 from evidence.certificates import certificate_records
 from evidence.checkpoints import checkpoint_open, checkpoint_sign, checkpoint_upload
 from evidence.packs import PackScope, build_pack
 from evidence.signing import certificate_upload
 from tests.consents.factories import DataSubjectFactory, PurposeFactory, grant, published_notice
+from tests.consents.tampering import guards_dropped, rewind
 from tests.evidence.conftest import SIGNER_P12_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -47,35 +47,12 @@ def signed_org(org, pki):
     return org
 
 
-def _rewind(org, keep: int) -> None:
-    """Delete the events after #keep and rewind the head, with the triggers dropped."""
-    last = ConsentEvent.objects.get(organisation=org, sequence=keep)
-    db_guards.remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM consents_consentstate WHERE organisation_id = %s", [org.pk])
-            cursor.execute(
-                "DELETE FROM consents_consentevent WHERE organisation_id = %s AND sequence > %s",
-                [org.pk, keep],
-            )
-            cursor.execute(
-                "UPDATE consents_ledgerhead SET sequence = %s, hash = %s"
-                " WHERE organisation_id = %s",
-                [keep, last.hash, org.pk],
-            )
-    finally:
-        db_guards.install(connection)
-
-
 def _forget(org) -> None:
     """Delete the organisation's checkpoints and earlier checks, with the triggers dropped (the
     database refuses to delete a signed checkpoint otherwise)."""
-    db_guards.remove(connection)
-    try:
+    with guards_dropped():
         LedgerCheckpoint.objects.filter(organisation=org).delete()
         IntegrityCheck.objects.filter(organisation=org).delete()
-    finally:
-        db_guards.install(connection)
     assert not LedgerCheckpoint.objects.filter(organisation=org).exists()
 
 
@@ -245,7 +222,7 @@ def test_a_signing_failure_still_records_the_verification(signed_org, monkeypatc
 def test_an_archived_checkpoint_catches_a_rewound_ledger_whose_records_were_deleted(signed_org):
     services.ledger_verify(organisation=signed_org)
     archived = _bundle(LedgerCheckpoint.objects.get(organisation=signed_org))
-    _rewind(signed_org, keep=3)
+    rewind(signed_org, keep=3)
     # Whoever rewound the head removed every trace the database kept of it.
     _forget(signed_org)
     assert services.ledger_verify(organisation=signed_org).ok
@@ -262,7 +239,7 @@ def test_an_archived_checkpoint_catches_a_rewound_ledger_whose_records_were_dele
 def test_uploading_on_the_ledger_page_reports_the_break(client, dpo, signed_org):
     services.ledger_verify(organisation=signed_org)
     archived = _bundle(LedgerCheckpoint.objects.get(organisation=signed_org))
-    _rewind(signed_org, keep=4)
+    rewind(signed_org, keep=4)
     _forget(signed_org)
     client.force_login(dpo)
     url = reverse("evidence:checkpoint_upload", kwargs={"org_slug": signed_org.slug})
@@ -378,7 +355,7 @@ def test_a_pack_carries_its_checkpoints_and_its_verifier_checks_them(signed_org,
 
 def test_a_pack_of_a_rewound_ledger_fails_its_own_verifier(signed_org, tmp_path):
     services.ledger_verify(organisation=signed_org)
-    _rewind(signed_org, keep=3)
+    rewind(signed_org, keep=3)
     folder = _pack(signed_org, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["ledger"]["ok"] is False and manifest["ledger"]["head_sequence"] == 3

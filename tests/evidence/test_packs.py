@@ -174,39 +174,33 @@ def test_the_pack_command_writes_the_same_pack_from_the_command_line(org, regist
         )
 
 
-def test_the_certificate_command_finds_the_person_by_phone(org, register, tmp_path):
-    subject = register["people"][2]
+def _export_certificate(org, subject: str, tmp_path) -> bytes:
+    """What the export_certificate command writes for ``subject`` (an id or a phone)."""
     output = tmp_path / "c.pdf"
     call_command(
         "export_certificate",
         "--org",
         org.slug,
         "--subject",
-        subject.phone.as_national,
+        subject,
         "-o",
         str(output),
     )
-    assert output.read_bytes().startswith(b"%PDF-")
-    report = verify_upload(
-        organisation=org, uploaded=SimpleUploadedFile("c.pdf", output.read_bytes())
-    )
+    return output.read_bytes()
+
+
+def test_the_certificate_command_finds_the_person_by_phone(org, register, tmp_path):
+    subject = register["people"][2]
+    pdf = _export_certificate(org, subject.phone.as_national, tmp_path)
+    assert pdf.startswith(b"%PDF-")
+    report = verify_upload(organisation=org, uploaded=SimpleUploadedFile("c.pdf", pdf))
     assert report.ok, [(c.label, c.detail) for c in report.checks if not c.ok]
     with pytest.raises(CommandError, match="No person"):
         call_command("export_certificate", "--org", org.slug, "--subject", "600000000", "-o", "x")
 
 
 def test_a_certificate_with_one_changed_byte_fails_verification(org, register, tmp_path):
-    output = tmp_path / "c.pdf"
-    call_command(
-        "export_certificate",
-        "--org",
-        org.slug,
-        "--subject",
-        str(register["people"][0].pk),
-        "-o",
-        str(output),
-    )
-    data = bytearray(output.read_bytes())
+    data = bytearray(_export_certificate(org, str(register["people"][0].pk), tmp_path))
     position = data.index(b"/Contents", len(data) // 3)  # inside the signed page content
     data[position + 1] ^= 0x01
     report = verify_upload(organisation=org, uploaded=SimpleUploadedFile("c.pdf", bytes(data)))

@@ -86,14 +86,7 @@ def _visual_lines(pdf: bytes, tmp_path) -> list[str]:
     bracket a glyph is cannot be told (a mirrored "(" is drawn with the glyph of ")", and the
     PDF maps each glyph back to the character it was first drawn for): brackets come out as "|".
     """
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    layout = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-bbox-layout", str(path), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    layout = _pdftotext(pdf, tmp_path, "-bbox-layout")
     lines = []
     for line in re.findall(r"<line .*?</line>", layout, flags=re.S):
         words = re.findall(r'<word xMin="([\d.]+)"[^>]*>(.*?)</word>', line)

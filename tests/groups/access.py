@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from groups import services
 from groups.models import GroupMembership, UsagePolicyVersion
-from tests.access import ALL, DPO, DPO_STAFF, PUBLIC, Route, org_only
+from tests.access import ALL, DPO, DPO_STAFF, PUBLIC, Route, org_and_pk, org_only
 from tests.consents.factories import DataSubjectFactory
 from tests.groups.factories import StaffAccountFactory, group_with_notice
 
@@ -31,14 +31,6 @@ def _group(org) -> dict:
     }
 
 
-def _group_kwargs(ctx):
-    return {"org_slug": ctx["org"].slug, "pk": ctx["group"]}
-
-
-def _with(name):
-    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
-
-
 def _check(ctx):
     return {"org_slug": ctx["org"].slug, "pk": ctx["group"], "check_pk": ctx["check"]}
 
@@ -47,10 +39,10 @@ ROUTES = {
     "invite": Route(allowed=PUBLIC, setup=_group, kwargs=lambda ctx: {"token": ctx["token"]}),
     "groups": Route(allowed=ALL, kwargs=org_only),
     "group_create": Route(allowed=DPO, kwargs=org_only),
-    "group": Route(allowed=ALL, setup=_group, kwargs=_group_kwargs),
-    "group_edit": Route(allowed=DPO, setup=_group, kwargs=_group_kwargs),
-    "group_archive": Route(allowed=DPO, method="post", setup=_group, kwargs=_group_kwargs),
-    "member_add": Route(allowed=DPO_STAFF, setup=_group, kwargs=_group_kwargs),
+    "group": Route(allowed=ALL, setup=_group, kwargs=org_and_pk("group")),
+    "group_edit": Route(allowed=DPO, setup=_group, kwargs=org_and_pk("group")),
+    "group_archive": Route(allowed=DPO, method="post", setup=_group, kwargs=org_and_pk("group")),
+    "member_add": Route(allowed=DPO_STAFF, setup=_group, kwargs=org_and_pk("group")),
     "member_leave": Route(
         allowed=DPO_STAFF,
         method="post",
@@ -61,13 +53,13 @@ ROUTES = {
             "membership_pk": ctx["membership"],
         },
     ),
-    "roster_check": Route(allowed=DPO_STAFF, setup=_group, kwargs=_group_kwargs),
+    "roster_check": Route(allowed=DPO_STAFF, setup=_group, kwargs=org_and_pk("group")),
     "roster_result": Route(allowed=DPO_STAFF, setup=_group, kwargs=_check),
     "roster_record": Route(allowed=DPO_STAFF, method="post", setup=_group, kwargs=_check),
     "staff_accounts": Route(allowed=DPO, kwargs=org_only),
-    "staff_account": Route(allowed=DPO, setup=_group, kwargs=_with("account")),
+    "staff_account": Route(allowed=DPO, setup=_group, kwargs=org_and_pk("account")),
     "policies": Route(allowed=DPO, kwargs=org_only),
-    "policy_edit": Route(allowed=DPO, setup=_group, kwargs=_with("policy")),
-    "policy_publish": Route(allowed=DPO, method="post", setup=_group, kwargs=_with("policy")),
+    "policy_edit": Route(allowed=DPO, setup=_group, kwargs=org_and_pk("policy")),
+    "policy_publish": Route(allowed=DPO, method="post", setup=_group, kwargs=org_and_pk("policy")),
     "policy_acknowledge": Route(allowed=ALL, kwargs=org_only),
 }

@@ -19,23 +19,28 @@ class WhatsAppGroupFactory(factory.django.DjangoModelFactory):
     invite_url = factory.Sequence(lambda n: f"https://chat.whatsapp.com/AbCdEfGhIjKlMnOp{n:06d}")
 
 
+# language: (title, summary, text) of the notice group_with_notice publishes in it.
+GROUP_NOTICES = {
+    "es": (
+        "Grupo de pacientes",
+        "Le uniremos al grupo; los demás verán su nombre y número.",
+        "WhatsApp transfiere datos a EE. UU.",
+    ),
+    "en": (
+        "Patients' group",
+        "You join the group; the others see your name and number.",
+        "WhatsApp transfers data to the United States.",
+    ),
+}
+
+
 def group_with_notice(org, **fields) -> WhatsAppGroup:
     """A group whose purpose has a published notice in Spanish and English."""
     group = WhatsAppGroupFactory(organisation=org, **fields)
-    published_notice(
-        purposes=[group.purpose],
-        language="es",
-        title="Grupo de pacientes",
-        summary="Le uniremos al grupo; los demás verán su nombre y número.",
-        text="WhatsApp transfiere datos a EE. UU.",
-    )
-    published_notice(
-        purposes=[group.purpose],
-        language="en",
-        title="Patients' group",
-        summary="You join the group; the others see your name and number.",
-        text="WhatsApp transfers data to the United States.",
-    )
+    for language, (title, summary, text) in GROUP_NOTICES.items():
+        published_notice(
+            purposes=[group.purpose], language=language, title=title, summary=summary, text=text
+        )
     return group
 
 

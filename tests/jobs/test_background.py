@@ -143,26 +143,22 @@ def test_a_restarted_server_takes_up_the_jobs_an_earlier_process_left(settings, 
     settings.JOBS_THREADS = 1
     settings.EXPORT_JOB_STALE_SECONDS = 60
     code = kind(write_note)
+
+    def claimed(worker, heartbeat_at):
+        """A job ``worker`` claimed once and last reported on at ``heartbeat_at``."""
+        return Job.objects.create(
+            organisation=org,
+            kind=code,
+            requested_by=dpo,
+            status=Job.Status.RUNNING,
+            claimed_by=worker,
+            heartbeat_at=heartbeat_at,
+            attempts=1,
+        )
+
     queued = Job.objects.create(organisation=org, kind=code, requested_by=dpo)
-    long_ago = timezone.now() - timedelta(seconds=61)
-    dead = Job.objects.create(
-        organisation=org,
-        kind=code,
-        requested_by=dpo,
-        status=Job.Status.RUNNING,
-        claimed_by="host:1:dead",
-        heartbeat_at=long_ago,
-        attempts=1,
-    )
-    alive = Job.objects.create(
-        organisation=org,
-        kind=code,
-        requested_by=dpo,
-        status=Job.Status.RUNNING,
-        claimed_by="host:2:alive",
-        heartbeat_at=timezone.now(),
-        attempts=1,
-    )
+    dead = claimed("host:1:dead", heartbeat_at=timezone.now() - timedelta(seconds=61))
+    alive = claimed("host:2:alive", heartbeat_at=timezone.now())
     try:
         # The first request a server answers starts its runner, which sweeps for such jobs.
         request_started.send(sender=None)
