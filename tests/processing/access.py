@@ -1,6 +1,6 @@
 """Who may open each page of processing/urls.py (see tests/access.py)."""
 
-from tests.access import ALL, DPO, DPO_AUDITOR, Route, org_only
+from tests.access import ALL, DPO, DPO_AUDITOR, Route, org_and_pk, org_only
 from tests.processing.factories import activity, processor_record
 
 
@@ -8,9 +8,8 @@ def _records(org) -> dict:
     return {"activity": activity(org).pk, "record": processor_record(org).pk}
 
 
-def _with(name):
-    return lambda ctx: {"org_slug": ctx["org"].slug, "pk": ctx[name]}
-
+_activity = org_and_pk("activity")
+_record = org_and_pk("record")
 
 ROUTES = {
     "register": Route(allowed=ALL, kwargs=org_only),
@@ -22,12 +21,12 @@ ROUTES = {
     ),
     "activity_new": Route(allowed=DPO, kwargs=org_only),
     "activity_create": Route(allowed=DPO, kwargs=org_only),
-    "activity": Route(allowed=ALL, setup=_records, kwargs=_with("activity")),
-    "activity_edit": Route(allowed=DPO, setup=_records, kwargs=_with("activity")),
-    "activity_retire": Route(allowed=DPO, method="post", setup=_records, kwargs=_with("activity")),
+    "activity": Route(allowed=ALL, setup=_records, kwargs=_activity),
+    "activity_edit": Route(allowed=DPO, setup=_records, kwargs=_activity),
+    "activity_retire": Route(allowed=DPO, method="post", setup=_records, kwargs=_activity),
     "processors": Route(allowed=ALL, kwargs=org_only),
     "processor_create": Route(allowed=DPO, kwargs=org_only),
-    "processor": Route(allowed=ALL, setup=_records, kwargs=_with("record")),
-    "processor_edit": Route(allowed=DPO, setup=_records, kwargs=_with("record")),
-    "processor_retire": Route(allowed=DPO, method="post", setup=_records, kwargs=_with("record")),
+    "processor": Route(allowed=ALL, setup=_records, kwargs=_record),
+    "processor_edit": Route(allowed=DPO, setup=_records, kwargs=_record),
+    "processor_retire": Route(allowed=DPO, method="post", setup=_records, kwargs=_record),
 }

@@ -6,7 +6,7 @@ from django.utils import timezone
 from consents import services as consent_services
 from rights_requests.choices import LetterKind, SentVia
 from rights_requests.models import RequestAttachment, RequestLetter
-from tests.access import ALL, DPO, DPO_STAFF, PUBLIC, Route, org_only
+from tests.access import ALL, DPO, DPO_STAFF, PUBLIC, Route, org_and_pk, org_only
 from tests.consents.factories import DataSubjectFactory, PurposeFactory
 from tests.rights_requests.factories import logged_request
 
@@ -43,8 +43,7 @@ def _request(org) -> dict:
     return {"request": rights_request.pk, "attachment": attachment.pk, "letter": letter.pk}
 
 
-def _one(ctx) -> dict:
-    return {"org_slug": ctx["org"].slug, "pk": ctx["request"]}
+_one = org_and_pk("request")
 
 
 def _letter(ctx) -> dict:

@@ -1,13 +1,9 @@
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The public pages count on the shared cache: each test starts with an empty window.
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_rate_limits(fresh_rate_limits):
+    """The public pages count on the shared cache: each test starts with an empty window."""
 
 
 @pytest.fixture
