@@ -245,7 +245,14 @@ def superseded_consents(organisation):
 
 
 def dashboard_figures(organisation):
-    subjects = DataSubject.objects.filter(organisation=organisation).visible().count()
+    by_kind = dict(
+        DataSubject.objects.filter(organisation=organisation)
+        .visible()
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
     granted = dict(
         ConsentState.objects.filter(organisation=organisation, action=Action.GRANTED)
         .filter(of_visible_subjects())
@@ -272,7 +279,9 @@ def dashboard_figures(organisation):
     head = LedgerHead.objects.filter(organisation=organisation).values_list("sequence", flat=True)
     events_since = max(0, (head.first() or 0) - last_check.head_sequence) if last_check else 0
     return {
-        "subject_count": subjects,
+        "subject_count": sum(by_kind.values()),
+        # A purpose for one kind of person (employees, say) is measured against that kind.
+        "subject_count_by_kind": by_kind,
         "coverage": coverage,
         "events_this_week": [(label, this_week.get(value, 0)) for value, label in Action.choices],
         "last_check": last_check,

@@ -13,7 +13,13 @@ from accounts.models import AuditEntry
 from consents import services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
-from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
+from tests.consents.factories import (
+    DataSubjectFactory,
+    PurposeFactory,
+    grant,
+    published_notice,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -275,6 +281,27 @@ def test_the_dashboard_shows_coverage_and_the_last_check(client_for, org, staff,
     assert "1 · 100%" in body
     assert "OK · 2 events" in body
     assert "no event since" in body
+
+
+def test_a_purpose_for_employees_is_measured_against_the_employees(client_for, org, staff):
+    # The testers saw an employees' group that every employee had joined at 2%: it was measured
+    # against every person in the register, customers included.
+    team = PurposeFactory(organisation=org, code="team", name="Equipo", audience="employee")
+    notice = published_notice(purposes=[team], summary="Grupo del equipo")
+    for employee in DataSubjectFactory.create_batch(
+        2, organisation=org, kind=DataSubject.Kind.EMPLOYEE
+    ):
+        grant(employee, team, notice)
+    DataSubjectFactory(organisation=org, kind=DataSubject.Kind.EMPLOYEE)
+    DataSubjectFactory.create_batch(5, organisation=org)
+    client = client_for(staff)
+    body = client.get(reverse("accounts:dashboard", args=[org.slug])).content.decode()
+    assert "2 · 67%" in body
+    assert "Of the 3 active people of the kind “Employee”" in body
+    assert "Share of the 8 active people" in body
+    client.cookies["django_language"] = "es"
+    body = client.get(reverse("accounts:dashboard", args=[org.slug])).content.decode()
+    assert "De las 3 personas activas del tipo «Empleado»" in body
 
 
 def test_the_ledger_card_says_when_it_was_checked_and_how_many_events_came_since(
