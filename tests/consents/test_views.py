@@ -13,13 +13,8 @@ from accounts.models import AuditEntry
 from consents import services
 from consents.acts import ConsentAct, Decision
 from consents.models import Action, ConsentEvent, DataSubject, Proof, ProofFile
-from tests.consents.factories import (
-    DataSubjectFactory,
-    PurposeFactory,
-    grant,
-    published_notice,
-    withdraw,
-)
+from tests.consents import factories
+from tests.consents.factories import DataSubjectFactory, PurposeFactory, published_notice, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -291,7 +286,7 @@ def test_a_purpose_for_employees_is_measured_against_the_employees(client_for, o
     for employee in DataSubjectFactory.create_batch(
         2, organisation=org, kind=DataSubject.Kind.EMPLOYEE
     ):
-        grant(employee, team, notice)
+        factories.grant(employee, team, notice)
     DataSubjectFactory(organisation=org, kind=DataSubject.Kind.EMPLOYEE)
     DataSubjectFactory.create_batch(5, organisation=org)
     client = client_for(staff)
