@@ -164,7 +164,8 @@ def _inspect_heic(name: str, content: bytes) -> InspectedUpload:
 
 
 def _without_location(name: str, content: bytes, content_type: str) -> bytes:
-    """The same file with GPS removed from its EXIF and XMP, or ValidationError if it stays."""
+    """The same file with its location removed (GPS from EXIF and XMP, place names from XMP and
+    IPTC), or ValidationError if it stays."""
     try:
         if content_type == "image/jpeg":
             stripped = strip_jpeg_location(content)
@@ -277,28 +278,105 @@ def xmp_has_location(xmp: bytes) -> bool:
 
 _JPEG_EXIF = re.compile(rb"\xff\xe1(..)Exif\x00\x00", re.DOTALL)
 _JPEG_XMP = re.compile(rb"\xff\xe1(..)http://ns\.adobe\.com/xap/1\.0/\x00", re.DOTALL)
+# Extended XMP: the rest of a packet too large for one segment, in chunks, each after a GUID
+# (32 bytes), the full length and the chunk's offset (4 bytes each).
+_JPEG_XMP_EXTENSION = re.compile(
+    rb"\xff\xe1(..)http://ns\.adobe\.com/xmp/extension/\x00", re.DOTALL
+)
+_XMP_EXTENSION_HEADER = 40
+# Photoshop's image resources (APP13), where IPTC IIM keeps its place names.
+_JPEG_IPTC = re.compile(rb"\xff\xed(..)Photoshop 3\.0\x00", re.DOTALL)
 
 
 def _jpeg_blocks(content: bytes | bytearray):
-    """(kind, start, end) of every EXIF and XMP block, in the photo and in the images it embeds.
+    """(kind, start, end) of every EXIF, XMP, extended XMP and IPTC block, in the photo and in
+    the images it embeds.
 
     Scanning the whole file, not only the first segments, also reaches the extra images that
     phones append after the main one (MPF: depth maps, HDR gain maps), each with its own EXIF.
     """
-    for kind, pattern in (("exif", _JPEG_EXIF), ("xmp", _JPEG_XMP)):
+    patterns = (
+        ("exif", _JPEG_EXIF, 0),
+        ("xmp", _JPEG_XMP, 0),
+        ("xmp-extension", _JPEG_XMP_EXTENSION, _XMP_EXTENSION_HEADER),
+        ("iptc", _JPEG_IPTC, 0),
+    )
+    for kind, pattern, header in patterns:
         for match in pattern.finditer(content):
             (length,) = struct.unpack(">H", match.group(1))
-            yield kind, match.end(), match.start() + 2 + length
+            end = min(match.start() + 2 + length, len(content))
+            yield kind, min(match.end() + header, end), end
 
 
 def strip_jpeg_location(content: bytes) -> bytes:
     out = bytearray(content)
     for kind, start, end in _jpeg_blocks(content):
         if kind == "exif":
-            remove_gps_ifd(out, start, min(end, len(out)))
+            remove_gps_ifd(out, start, end)
+        elif kind == "iptc":
+            for place_start, place_end in iptc_places(out, start, end):
+                out[place_start:place_end] = b" " * (place_end - place_start)
         else:
             out[start:end] = blank_xmp_location(bytes(out[start:end]))
     return bytes(out)
+
+
+def _jpeg_has_location(content: bytes) -> bool:
+    extension = []
+    for kind, start, end in _jpeg_blocks(content):
+        if kind == "exif" and _gps_entry(content, start, end) is not None:
+            return True
+        if kind in ("xmp", "xmp-extension") and xmp_has_location(content[start:end]):
+            return True
+        if kind == "iptc" and any(
+            content[a:b].strip(b" \x00") for a, b in iptc_places(content, start, end)
+        ):
+            return True
+        if kind == "xmp-extension":
+            (offset,) = struct.unpack(">I", content[start - 4 : start])
+            extension.append((offset, content[start:end]))
+    # A property cut in two by a chunk boundary is found in the chunks put back together.
+    return xmp_has_location(b"".join(chunk for _, chunk in sorted(extension)))
+
+
+# IPTC IIM datasets of record 2 that name a place: content location code and name, city,
+# sub-location, province or state, country code and country name.
+_IPTC_PLACES = {26, 27, 90, 92, 95, 100, 101}
+_PHOTOSHOP_IPTC = 0x0404
+
+
+def iptc_places(content: bytes | bytearray, start: int, end: int):
+    """(start, end) of the value of every place dataset in the IPTC resource of the Photoshop
+    image resources at content[start:end]; reading stops at the first thing out of shape."""
+    position = start
+    while position + 11 <= end and content[position : position + 4] == b"8BIM":
+        (resource,) = struct.unpack_from(">H", content, position + 4)
+        name = content[position + 6]
+        position += 6 + 1 + name + (1 + name) % 2  # a Pascal string, padded to an even length
+        if position + 4 > end:
+            return
+        (size,) = struct.unpack_from(">I", content, position)
+        position += 4
+        if resource == _PHOTOSHOP_IPTC:
+            yield from _iim_places(content, position, min(position + size, end))
+        position += size + size % 2
+
+
+def _iim_places(content: bytes | bytearray, start: int, end: int):
+    position = start
+    while position + 5 <= end and content[position] == 0x1C:
+        record, dataset = content[position + 1], content[position + 2]
+        (length,) = struct.unpack_from(">H", content, position + 3)
+        position += 5
+        if length & 0x8000:  # an extended dataset: its length takes the next bytes
+            size = length & 0x7FFF
+            if size > 4 or position + size > end:
+                return
+            length = int.from_bytes(content[position : position + size], "big")
+            position += size
+        if record == 2 and dataset in _IPTC_PLACES:
+            yield position, min(position + length, end)
+        position += length
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -460,12 +538,8 @@ def has_location(content: bytes, content_type: str) -> bool:
                 return True
             if kind == "xmp" and xmp_has_location(blob):
                 return True
-    if content_type == "image/jpeg":
-        for kind, start, end in _jpeg_blocks(content):
-            if kind == "exif" and _gps_entry(content, start, min(end, len(content))) is not None:
-                return True
-            if kind == "xmp" and xmp_has_location(content[start:end]):
-                return True
+    if content_type == "image/jpeg" and _jpeg_has_location(content):
+        return True
     with Image.open(io.BytesIO(content)) as image:
         return bool(image.getexif().get_ifd(GPS_IFD_TAG)) or xmp_has_location(
             image.info.get("xmp") or b""

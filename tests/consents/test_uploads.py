@@ -197,6 +197,74 @@ def test_a_photo_whose_gps_cannot_be_removed_is_refused():
         inspect_upload(upload("form.jpg", bytes(sent), "image/jpeg"))
 
 
+def with_segments(jpeg: bytes, *segments: tuple[bytes, bytes]) -> bytes:
+    """The JPEG with (marker, body) segments put right after its start-of-image marker."""
+    made = b"".join(marker + struct.pack(">H", len(body) + 2) + body for marker, body in segments)
+    return jpeg[:2] + made + jpeg[2:]
+
+
+def iptc(*datasets: tuple[int, int, bytes]) -> tuple[bytes, bytes]:
+    """An APP13 segment: Photoshop's image resources holding one IPTC IIM resource."""
+    iim = b"".join(b"\x1c" + bytes([r, d]) + struct.pack(">H", len(v)) + v for r, d, v in datasets)
+    resource = (
+        b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iim)) + iim + b"\x00" * (len(iim) % 2)
+    )
+    return b"\xff\xed", b"Photoshop 3.0\x00" + resource
+
+
+def xmp_extension(chunk: bytes, offset: int, full_length: int) -> tuple[bytes, bytes]:
+    head = b"http://ns.adobe.com/xmp/extension/\x00" + b"0" * 32
+    return b"\xff\xe1", head + struct.pack(">II", full_length, offset) + chunk
+
+
+EXTENDED = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description'
+    b' xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLongitude="3,42.5W"'
+    b' xmlns:GDepth="http://ns.google.com/photos/1.0/depthmap/" GDepth:Data="AAAA"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+def test_place_names_leave_the_iptc_of_a_jpeg_and_its_caption_stays():
+    from PIL import IptcImagePlugin
+
+    places = ((2, 90, b"Madrid"), (2, 95, b"Comunidad de Madrid"), (2, 101, b"Espa\xc3\xb1a"))
+    sent = with_segments(photo("JPEG"), iptc(*places, (2, 120, b"Consent form, signed")))
+    assert has_location(sent, "image/jpeg")
+
+    kept = inspect_upload(upload("form.jpg", sent, "image/jpeg"))
+
+    assert len(kept.content) == len(sent) and pixels(kept.content) == pixels(sent)
+    assert b"Madrid" not in kept.content and b"Espa\xc3\xb1a" not in kept.content
+    with Image.open(io.BytesIO(kept.content)) as image:
+        read = IptcImagePlugin.getiptcinfo(image)
+    assert read[(2, 120)] == b"Consent form, signed"
+    assert read[(2, 90)] == b" " * len(b"Madrid") and read[(2, 101)] == b" " * len(places[2][2])
+    assert not has_location(kept.content, "image/jpeg")
+
+
+def test_gps_leaves_the_extended_xmp_of_a_jpeg():
+    sent = with_segments(photo("JPEG"), xmp_extension(EXTENDED, 0, len(EXTENDED)))
+    assert has_location(sent, "image/jpeg")
+
+    kept = inspect_upload(upload("form.jpg", sent, "image/jpeg"))
+
+    assert len(kept.content) == len(sent) and b"GPSLongitude" not in kept.content
+    assert b'GDepth:Data="AAAA"' in kept.content
+    assert not has_location(kept.content, "image/jpeg")
+
+
+def test_a_location_cut_between_two_extended_xmp_chunks_is_refused():
+    cut = EXTENDED.index(b"GPSLongitude") + 3
+    sent = with_segments(
+        photo("JPEG"),
+        xmp_extension(EXTENDED[:cut], 0, len(EXTENDED)),
+        xmp_extension(EXTENDED[cut:], cut, len(EXTENDED)),
+    )
+    with pytest.raises(ValidationError, match="location data .* could not be removed"):
+        inspect_upload(upload("form.jpg", sent, "image/jpeg"))
+
+
 def test_a_photo_without_location_is_stored_byte_for_byte():
     out = io.BytesIO()
     Image.new("RGB", (10, 10), "white").save(out, format="JPEG")
