@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.roles import Role
 
-from . import services
+from . import selectors, services
 from .acts import ConsentAct, Decision, withdrawal
 from .models import Action, Channel, DataSubject, NoticeVersion, Purpose, PurposeCategory
 from .phones import parse_phone
@@ -326,7 +326,5 @@ def finish(*, organisation) -> None:
     one's check (group joins, requests), so that a new demo starts with its whole ledger checked
     rather than "5 events recorded since, not yet checked"."""
     last = organisation.integrity_checks.first()
-    organisation.refresh_from_db()  # the head as the other demos left it
-    head = getattr(organisation, "ledger_head", None)
-    if head is not None and (last is None or last.head_sequence < head.sequence):
+    if last is None or selectors.events_since_check(organisation, last):
         services.ledger_verify(organisation=organisation, triggered_by="demo load")

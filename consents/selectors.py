@@ -244,6 +244,16 @@ def superseded_consents(organisation):
             yield state
 
 
+def events_since_check(organisation, check) -> int:
+    """How many events the ledger holds beyond ``check`` (its latest IntegrityCheck, or None:
+    0). A stored check speaks for the chain as it stood then, so "OK · 821 events" is not read
+    as covering a ledger of 829."""
+    if check is None:
+        return 0
+    head = LedgerHead.objects.filter(organisation=organisation).values_list("sequence", flat=True)
+    return max(0, (head.first() or 0) - check.head_sequence)
+
+
 def dashboard_figures(organisation):
     by_kind = dict(
         DataSubject.objects.filter(organisation=organisation)
@@ -274,10 +284,6 @@ def dashboard_figures(organisation):
         .values_list("action", "n")
     )
     last_check = organisation.integrity_checks.first()
-    # A stored check speaks for the chain as it stood then: say how many events came since, so
-    # "OK · 821 events" is not read as covering a ledger of 829.
-    head = LedgerHead.objects.filter(organisation=organisation).values_list("sequence", flat=True)
-    events_since = max(0, (head.first() or 0) - last_check.head_sequence) if last_check else 0
     return {
         "subject_count": sum(by_kind.values()),
         # A purpose for one kind of person (employees, say) is measured against that kind.
@@ -291,7 +297,7 @@ def dashboard_figures(organisation):
         )
         .filter(of_visible_subjects())
         .count(),
-        "events_since_check": events_since,
+        "events_since_check": events_since_check(organisation, last_check),
     }
 
 

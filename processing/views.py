@@ -94,12 +94,13 @@ def activity_new(request):
     return render(request, "processing/activity_new.html", {"templates": templates})
 
 
-def _saved(form, formsets, fields, save):
+def _saved(form, formsets, save):
     """What ``save(values, lists)`` returns once the form and all its formsets are valid, or None
-    (unbound, invalid, or refused by the service: its ValidationError becomes a form error)."""
+    (unbound, invalid, or refused by the service: its ValidationError becomes a form error).
+    ``values`` are the form's fields, which are those the service writes (processing.forms)."""
     if not (form.is_bound and form.is_valid() and all(f.is_valid() for f in formsets.values())):
         return None
-    values = {name: form.cleaned_data[name] for name in fields}
+    values = {name: form.cleaned_data[name] for name in form._meta.fields}
     lists = {name: rows_of(formset) for name, formset in formsets.items()}
     try:
         return save(values, lists)
@@ -121,7 +122,7 @@ def _save_activity(request, activity):
             )
         return services.activity_update(activity=activity, data=values, user=request.user, **lists)
 
-    saved = _saved(form, formsets, services.ACTIVITY_FIELDS, save)
+    saved = _saved(form, formsets, save)
     if saved is not None:
         messages.success(request, _("Activity saved."))
         return redirect("processing:activity", org_slug=org.slug, pk=saved.pk)
@@ -198,7 +199,7 @@ def _save_processor(request, record):
             record=record, data=values, user=request.user, **lists
         )
 
-    saved = _saved(form, formsets, services.PROCESSOR_FIELDS, save)
+    saved = _saved(form, formsets, save)
     if saved is not None:
         messages.success(request, _("Processor record saved."))
         return redirect("processing:processor", org_slug=org.slug, pk=saved.pk)

@@ -259,11 +259,9 @@ def letter_create_and_send(
 def letter_download_audit(*, letter: RequestLetter, user: User | None, request=None) -> None:
     """A copy of a letter left the register (invariant 6)."""
     audit_record(
-        organisation=letter.organisation,
+        letter,
+        AuditEntry.Action.DOWNLOADED,
         user=user,
         request=request,
-        register=RequestLetter,
-        action=AuditEntry.Action.DOWNLOADED,
-        object_id=letter.pk,
         object_repr=f"{letter} ({letter.sha256[:12]}…)",
     )

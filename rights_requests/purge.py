@@ -520,12 +520,9 @@ def subject_purge(*, subject: DataSubject, now=None) -> PurgeResult:
         tombstone.save(update_fields=["updated_at"])
         result.audit_entries = _purge_audit(subject.organisation_id, touched, needles, pattern)
         audit_record(
-            organisation=subject.organisation,
+            tombstone,
+            AuditEntry.Action.DELETED,
             user=None,
-            register=DataSubject,
-            action=AuditEntry.Action.DELETED,
-            object_id=subject.pk,
-            object_repr=str(tombstone),
             details=[
                 {"field": "status", "old": SubjectStatus.BLOCKED, "new": SubjectStatus.PURGED},
                 {"field": "erasure_request", "old": "", "new": str(subject.erasure_request_pk)},

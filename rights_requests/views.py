@@ -367,12 +367,10 @@ def attachment_download(request, pk, attachment_pk):
         RequestAttachment, request.organisation, pk=attachment_pk, request_id=pk
     )
     audit_record(
-        organisation=request.organisation,
+        attachment,
+        AuditEntry.Action.DOWNLOADED,
         user=request.user,
         request=request,
-        register=RequestAttachment,
-        action=AuditEntry.Action.DOWNLOADED,
-        object_id=attachment.pk,
         object_repr=f"{attachment.original_name} ({attachment.sha256[:12]}…)",
     )
     return _attachment_response(
